@@ -1,0 +1,5 @@
+import sys
+
+from simple_game.cli import main
+
+sys.exit(main())

@@ -1,0 +1,86 @@
+"""Hyperparameter schedules: values that change as training progresses.
+
+SB3 calls a schedule with ``progress_remaining``, which falls from 1.0 at the first step to
+0.0 at the last. Annealing the learning rate (and PPO's clip range) towards zero is part of
+the tuned Atari recipe: large steps early to learn fast, small steps late to settle.
+
+Two spellings are accepted in YAML:
+
+- ``lin_2.5e-4``: linear from 2.5e-4 down to 0 (the RL Zoo spelling);
+- ``{schedule: linear, start: 2.5e-4, end: 1.0e-5}`` or ``{schedule: constant, value: 3e-4}``.
+
+A plain number is a constant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+SCHEDULABLE = ("learning_rate", "clip_range", "clip_range_vf")
+
+
+@dataclass(frozen=True)
+class LinearSchedule:
+    """``start`` at the beginning of training, ``end`` at the end, a straight line between."""
+
+    start: float
+    end: float = 0.0
+
+    def __call__(self, progress_remaining: float) -> float:
+        return self.end + progress_remaining * (self.start - self.end)
+
+    def __str__(self) -> str:
+        return f"linear({self.start:g} -> {self.end:g})"
+
+
+Schedule = Union[float, LinearSchedule]
+
+SCHEDULE_HELP = "a number, 'lin_<start>' or {schedule: linear, start: X, end: Y} / {schedule: constant, value: X}"
+
+
+def parse_schedule(value: Any) -> Schedule:
+    """Turn a YAML value into a float or a :class:`LinearSchedule`; ``ValueError`` if malformed."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {SCHEDULE_HELP}, got {value!r}")
+    if isinstance(value, (int, float)):
+        return _finite(float(value))
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("lin_"):
+            try:
+                return LinearSchedule(start=_finite(float(text[4:])), end=0.0)
+            except ValueError:
+                raise ValueError(f"bad schedule {value!r}: expected {SCHEDULE_HELP}") from None
+        try:
+            return _finite(float(text))
+        except ValueError:
+            raise ValueError(f"bad schedule {value!r}: expected {SCHEDULE_HELP}") from None
+    if isinstance(value, dict):
+        kind = value.get("schedule")
+        keys = set(value)
+        if kind == "linear" and keys <= {"schedule", "start", "end"} and "start" in keys:
+            return LinearSchedule(start=_number(value["start"]), end=_number(value.get("end", 0.0)))
+        if kind == "constant" and keys == {"schedule", "value"}:
+            return _number(value["value"])
+        raise ValueError(f"bad schedule {value!r}: expected {SCHEDULE_HELP}")
+    raise ValueError(f"bad schedule {value!r}: expected {SCHEDULE_HELP}")
+
+
+def schedule_to_yaml(value: Schedule) -> Any:
+    """The inverse of :func:`parse_schedule`, for writing the resolved config."""
+    if isinstance(value, LinearSchedule):
+        return {"schedule": "linear", "start": value.start, "end": value.end}
+    return value
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError(f"expected a number, got {value!r}")
+    return _finite(float(value))
+
+
+def _finite(x: float) -> float:
+    if x != x or x in (float("inf"), float("-inf")):
+        raise ValueError(f"expected a finite number, got {x}")
+    return x
