@@ -85,3 +85,20 @@ def test_legacy_src_module_path(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads((only_run_dir(runs) / "summary.json").read_text())["status"] == "finished"
+
+
+@pytest.mark.slow
+def test_skill_milestones_saved(tmp_path: Path) -> None:
+    """Thresholds low enough for a random agent: tiers 1 and 2 saved with their metadata."""
+    runs = tmp_path / "runs"
+    run_cli(
+        "simple_game.train", "--config", str(SMOKE), "--runs-dir", str(runs), "--set", "total_timesteps=1024",
+        "--set", "eval.freq=0", "--set", "milestones={thresholds: [0, 0.5, 1000000], window: 2}", check=True,
+    )
+    from simple_game.runs import read_checkpoint_metadata
+
+    ckpt = only_run_dir(runs) / "checkpoints"
+    assert (ckpt / "skill_level_1.zip").is_file() and (ckpt / "skill_level_2.zip").is_file()
+    assert not (ckpt / "skill_level_3.zip").exists()
+    meta = read_checkpoint_metadata(ckpt / "skill_level_2.zip")
+    assert meta["skill_level"] == 2 and meta["window"] == 2 and meta["rolling_mean_score"] >= 0.5 and meta["step"] > 0

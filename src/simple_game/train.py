@@ -61,7 +61,7 @@ def run_training(cfg: Any, runs_root: Path, experiments_md: Path, *, progress_ba
 
     from simple_game import __version__
     from simple_game.agents import build_model, checkpoint_metadata
-    from simple_game.callbacks import CheckpointCallback, ConsoleCallback, EvaluationCallback
+    from simple_game.callbacks import CheckpointCallback, ConsoleCallback, EvaluationCallback, MilestoneCallback
     from simple_game.device import resolve_device
     from simple_game.envs import make_eval_env, make_train_env, resolve_backend
     from simple_game.runs import atomic_write_text, new_run_dir
@@ -88,6 +88,8 @@ def run_training(cfg: Any, runs_root: Path, experiments_md: Path, *, progress_ba
     console_cb = ConsoleCallback(cfg.total_timesteps, cfg.logging.console_interval_s, console=console)
     checkpoint_cb = CheckpointCallback(run, cfg.checkpoint.freq, cfg.checkpoint.keep, metadata, cfg.checkpoint.save_replay_buffer)
     callbacks: list = [console_cb, checkpoint_cb]
+    if cfg.milestones.thresholds:
+        callbacks.append(MilestoneCallback(run, cfg.milestones.thresholds, cfg.milestones.window, metadata))
     eval_cb = None
     if eval_env is not None:
         eval_cb = EvaluationCallback(eval_env, run, cfg.eval.freq, cfg.eval.episodes, cfg.eval.deterministic, metadata, console=console_cb)
