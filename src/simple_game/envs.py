@@ -93,10 +93,10 @@ def make_atari_env(cfg: EnvConfig, *, training: bool, seed: Optional[int] = None
     return env
 
 
-def _env_factory(cfg_data: dict[str, Any], training: bool, seed: int) -> "gym.Env":
+def _env_factory(cfg_data: dict[str, Any], training: bool, seed: int, render_mode: Optional[str] = None) -> "gym.Env":
     # Module-level and built from plain data so SubprocVecEnv can pickle it; the worker
     # re-registers ALE ids because registrations do not cross process boundaries.
-    return make_atari_env(EnvConfig.model_validate(cfg_data), training=training, seed=seed)
+    return make_atari_env(EnvConfig.model_validate(cfg_data), training=training, seed=seed, render_mode=render_mode)
 
 
 def resolve_backend(cfg: EnvConfig) -> str:
@@ -117,13 +117,24 @@ def ale_vector_available() -> bool:
     return True
 
 
-def make_vec_env(cfg: EnvConfig, *, training: bool, seed: int, n_envs: Optional[int] = None, backend: Optional[str] = None) -> "VecEnv":
+def make_vec_env(
+    cfg: EnvConfig,
+    *,
+    training: bool,
+    seed: int,
+    n_envs: Optional[int] = None,
+    backend: Optional[str] = None,
+    render_mode: Optional[str] = None,
+) -> "VecEnv":
     """A vector env of ``n_envs`` (default ``cfg.n_envs``) channel-first, frame-stacked envs.
 
     Observations are ``uint8`` arrays of shape ``(n_envs, frame_stack, 84, 84)``.
+    ``render_mode='rgb_array'`` (SB3 backends only) makes ``get_images()`` return full-colour frames.
     """
     n_envs = n_envs or cfg.n_envs
     backend = backend or resolve_backend(cfg)
+    if render_mode is not None and backend == "ale_vector":
+        backend = "dummy"
     if backend == "ale_vector":
         if not ale_vector_available():
             raise SimpleGameError("env.backend: 'ale_vector' needs ale-py >= 0.10 with ale_py.vector_env (use backend: dummy)")
@@ -145,7 +156,7 @@ def make_vec_env(cfg: EnvConfig, *, training: bool, seed: int, n_envs: Optional[
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecFrameStack, VecTransposeImage
 
     data = cfg.model_dump()
-    fns = [functools.partial(_env_factory, data, training, seed + i) for i in range(n_envs)]
+    fns = [functools.partial(_env_factory, data, training, seed + i, render_mode) for i in range(n_envs)]
     vec: VecEnv = SubprocVecEnv(fns) if backend == "subproc" else DummyVecEnv(fns)
     vec.seed(seed)  # env i is reset with seed + i
     vec = VecFrameStack(vec, n_stack=cfg.frame_stack)
