@@ -73,21 +73,32 @@ def make_atari_env(cfg: EnvConfig, *, training: bool, seed: Optional[int] = None
     ``render_mode='rgb_array'`` lets callers grab full-colour 210x160 frames for videos.
     """
     import gymnasium as gym
-    from stable_baselines3.common.atari_wrappers import AtariWrapper
+    from stable_baselines3.common.atari_wrappers import (
+        ClipRewardEnv,
+        EpisodicLifeEnv,
+        FireResetEnv,
+        MaxAndSkipEnv,
+        NoopResetEnv,
+        WarpFrame,
+    )
     from stable_baselines3.common.monitor import Monitor
 
     register_ale()
     env = gym.make(gym_id(cfg.game), render_mode=render_mode, **ale_kwargs(cfg))
-    # Monitor first: it records the true game score over all lives, before clipping.
+    if cfg.noop_max > 0:
+        env = NoopResetEnv(env, noop_max=cfg.noop_max)
+    if cfg.frame_skip > 1:
+        env = MaxAndSkipEnv(env, skip=cfg.frame_skip)
+    # Monitor sits above frame skipping (lengths count agent steps, as the C++ backend does)
+    # and below life-loss episodes and clipping: it records the true score of whole games.
     env = Monitor(env)
-    env = AtariWrapper(
-        env,
-        noop_max=cfg.noop_max,
-        frame_skip=cfg.frame_skip,
-        screen_size=cfg.screen_size,
-        terminal_on_life_loss=training and cfg.terminal_on_life_loss,
-        clip_reward=training and cfg.clip_reward,
-    )
+    if training and cfg.terminal_on_life_loss:
+        env = EpisodicLifeEnv(env)
+    if "FIRE" in env.unwrapped.get_action_meanings():
+        env = FireResetEnv(env)
+    env = WarpFrame(env, width=cfg.screen_size, height=cfg.screen_size)
+    if training and cfg.clip_reward:
+        env = ClipRewardEnv(env)
     if seed is not None:
         env.action_space.seed(seed)
     return env
