@@ -126,6 +126,15 @@ class VideoConfig(_Strict):
     max_steps: int = Field(4_500, gt=0, description="agent steps per video at most")
 
 
+class ComputeConfig(_Strict):
+    """Speed switches for the network; each has a safe default (see docs/performance.md)."""
+
+    channels_last: Literal["auto", "on", "off"] = "auto"
+    compile: Literal["auto", "on", "off"] = "auto"
+    bf16: bool = False
+    threads: int = Field(0, ge=0, description="torch CPU threads; 0 = torch's default")
+
+
 class ExperimentConfig(_Strict):
     """A whole experiment: data flows config -> envs -> agent -> callbacks -> run directory."""
 
@@ -142,6 +151,7 @@ class ExperimentConfig(_Strict):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     milestones: MilestoneConfig = Field(default_factory=MilestoneConfig)
     video: VideoConfig = Field(default_factory=VideoConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
     # Where the config came from; not part of the schema users write.
     source: Optional[str] = Field(None, exclude=True)
 
