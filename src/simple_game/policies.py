@@ -8,9 +8,20 @@ It computes exactly what SB3's ``NatureCNN`` computes, with the same parameter c
 is safe on Apple's MPS backend: the flattened size is computed with arithmetic instead of a
 sample forward pass in ``__init__`` (which can crash or allocate on the wrong device), and
 inputs are made contiguous float32 before the convolutions (MPS has no float64).
+
+Two speed switches, set by :func:`simple_game.compute.apply_compute` and off by default, are
+plain attributes (not parameters or buffers), so they never change the ``state_dict``:
+
+* ``channels_last``: hand the input to the first convolution in NHWC memory format (the
+  conv weights are converted by ``apply_compute``); same numbers, faster on CPU and CUDA.
+* ``autocast_dtype``: run the convolutions and the linear layer under ``torch.autocast``
+  with this dtype (``torch.bfloat16``); the output is cast back to float32, so the heads,
+  the losses and the weights stay float32.
 """
 
 from __future__ import annotations
+
+from typing import Optional
 
 import gymnasium as gym
 import torch
@@ -36,6 +47,11 @@ class SimpleNatureCNN(BaseFeaturesExtractor):
     :param normalized_image: set True if observations are already scaled to [0, 1].
     """
 
+    # Speed switches (see the module docstring); class-level defaults, so instances unpickled
+    # from older versions have them too.
+    channels_last: bool = False
+    autocast_dtype: Optional[torch.dtype] = None
+
     def __init__(self, observation_space: gym.spaces.Box, features_dim: int = 512, normalized_image: bool = False) -> None:
         super().__init__(observation_space, features_dim)
         shape = observation_space.shape
@@ -56,5 +72,11 @@ class SimpleNatureCNN(BaseFeaturesExtractor):
         self.linear = nn.Sequential(nn.Linear(self.n_flatten, features_dim), nn.ReLU())
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
-        x = observations.to(dtype=torch.float32).contiguous()
-        return self.linear(self.cnn(x))
+        x = observations.to(dtype=torch.float32)
+        # MPS (and the default): plain contiguous float32.
+        x = x.contiguous(memory_format=torch.channels_last) if self.channels_last else x.contiguous()
+        if self.autocast_dtype is None:
+            return self.linear(self.cnn(x))
+        with torch.autocast(device_type=x.device.type, dtype=self.autocast_dtype):
+            features = self.linear(self.cnn(x))
+        return features.float()

@@ -1,0 +1,258 @@
+"""Speed switches for the network: channels-last, ``torch.compile``, bf16 autocast, threads.
+
+    from simple_game.compute import apply_compute, describe_compute
+    applied = apply_compute(model, cfg.compute, device)   # after build_model / load_model
+    print(describe_compute(applied))                       # "compute: channels_last on | ..."
+
+:func:`apply_compute` changes *how* the network computes, never *what* it stores:
+
+* the ``state_dict`` keys and values are untouched, so a checkpoint saved with any option
+  loads in a plain process (no compile, no bf16) and the other way round;
+* the options live in plain attributes of the feature extractor (``channels_last``,
+  ``autocast_dtype``) or in the module's in-place compiled call (``nn.Module.compile``), which
+  pickling and ``copy.deepcopy`` drop; ``model.save`` and ``model.load`` work as before.
+
+What each option does (measured effects: docs/performance.md, "Training throughput"):
+
+``channels_last`` (``auto`` = on for cpu and cuda, off for mps)
+    Convolution weights (and their optimizer state) are stored NHWC and
+    :class:`~simple_game.policies.SimpleNatureCNN` hands its input to the first convolution
+    NHWC, which is the layout oneDNN (CPU) and cuDNN (tensor cores) are fastest with.
+    Any other feature extractor gets the weights converted only; PyTorch then runs its
+    convolutions channels-last as well. Results equal float32 NCHW up to rounding (1e-5).
+``compile`` (``auto`` = on for cuda when Triton is installed; off for cpu and mps)
+    ``nn.Module.compile()`` in place on every feature extractor: the parameters and their
+    names stay where they are. On CPU it is off by default because it was measured *not*
+    faster here (see docs/performance.md) and costs 10-20 s of compilation per process;
+    ``compile: on`` forces it. A compilation failure falls back to eager execution.
+``bf16`` (opt-in)
+    The feature extractor (the convolutions and the 3136x512 layer, ~95 % of the work)
+    runs under ``torch.autocast(<device>, dtype=torch.bfloat16)`` in rollouts, evaluation
+    and the ``train()`` update alike; its output is cast back to float32, so the policy
+    and value heads, the losses, the optimizer and the stored weights stay float32 (bf16
+    has float32's range: no GradScaler). On a CPU without native bf16 instructions
+    (AVX512-BF16 or AMX) oneDNN emulates bf16 about ten times *slower* than float32, so
+    there the option is reported and skipped. On MPS it is skipped (float32 only).
+    Only :class:`~simple_game.policies.SimpleNatureCNN` implements it.
+``threads``
+    ``torch.set_num_threads(n)`` when ``n > 0``.
+
+Always, on cpu and cuda: an ``Adam``/``AdamW`` optimizer (PPO, DQN, QR-DQN) is switched to
+PyTorch's fused kernel (``fused=True``): the same update rule in one kernel instead of ~14
+small ops per parameter tensor; 8 ms -> 0.8 ms per step for the Nature CNN on CPU, which is
+10 % of a DQN update. Checkpoints are saved with ``fused: None`` (a state-dict hook), exactly
+as a plain run saves them. Other optimizers (A2C's ``RMSpropTFLike``) are left alone.
+
+CUDA also gets ``torch.backends.cudnn.benchmark = True`` (fixed input shapes). Pinned memory
+is *not* used: SB3 gathers every minibatch with numpy fancy indexing into a fresh pageable
+array, so pinning would add one more host copy per minibatch and save about as much as it
+costs; the real fix (a rollout buffer that lives on the GPU) is out of scope.
+
+MPS gets nothing device-specific: plain contiguous float32 (see :mod:`simple_game.device`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    import torch
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
+    from simple_game.config import ComputeConfig
+
+__all__ = ["apply_compute", "describe_compute", "native_bf16", "feature_extractors"]
+
+
+def _device_type(device: Any) -> str:
+    """``'cuda:1'`` -> ``'cuda'``; also accepts a ``torch.device``."""
+    return str(getattr(device, "type", device)).split(":", 1)[0]
+
+
+def native_bf16(device_type: str) -> bool:
+    """True when bf16 matrix multiplies and convolutions run natively (not emulated)."""
+    import torch
+
+    if device_type == "cuda":
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    if device_type != "cpu":
+        return False
+    try:  # what PyTorch itself checks before choosing oneDNN's bf16 kernels
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        cpu = getattr(torch, "cpu", None)
+        return bool(cpu is not None and (getattr(cpu, "_is_avx512_bf16_supported", lambda: False)() or getattr(cpu, "_is_amx_tile_supported", lambda: False)()))
+
+
+def feature_extractors(model: "BaseAlgorithm") -> list["torch.nn.Module"]:
+    """Every feature extractor of the policy (PPO/A2C: one or two; DQN/QR-DQN: online and target)."""
+    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+
+    return [m for m in model.policy.modules() if isinstance(m, BaseFeaturesExtractor)]
+
+
+def _compile_available(device_type: str) -> tuple[bool, str]:
+    import torch
+
+    if not hasattr(torch.nn.Module, "compile"):
+        return False, "this PyTorch has no nn.Module.compile"
+    if device_type == "cuda" and importlib.util.find_spec("triton") is None:
+        return False, "Triton is not installed"
+    return True, ""
+
+
+def _channels_last_optimizer_state(optimizer: Optional["torch.optim.Optimizer"]) -> None:
+    """Give 4-D optimizer state (Adam moments of conv weights) the weights' memory format."""
+    import torch
+
+    if optimizer is None:
+        return
+    for state in optimizer.state.values():
+        for key, value in list(state.items()):
+            if isinstance(value, torch.Tensor) and value.dim() == 4:
+                state[key] = value.contiguous(memory_format=torch.channels_last)
+
+
+def _unfused_state_dict(optimizer: Any, state_dict: dict[str, Any]) -> dict[str, Any]:
+    """State-dict post-hook: save the optimizer as a plain (not fused) one would be saved."""
+    import torch
+
+    for group in state_dict["param_groups"]:  # fresh dicts, safe to change
+        group["fused"] = None
+        group["foreach"] = None
+    for key, value in list(state_dict["state"].items()):  # live dicts: copy before changing
+        step = value.get("step")
+        if isinstance(step, torch.Tensor) and step.device.type != "cpu":
+            state_dict["state"][key] = {**value, "step": step.cpu()}
+    return state_dict
+
+
+def _fuse_adam(optimizer: Any, kind: str) -> str:
+    """Switch an Adam/AdamW optimizer to the fused kernel; returns what was done."""
+    import torch
+
+    if optimizer is None:
+        return "none"
+    name = type(optimizer).__name__
+    if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or kind not in ("cpu", "cuda"):
+        return f"{name} (unchanged)"
+    try:
+        from torch.optim.optimizer import _get_fused_kernels_supported_devices
+
+        supported = kind in _get_fused_kernels_supported_devices()
+    except ImportError:
+        supported = False
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    if (
+        not supported
+        or not hasattr(optimizer, "register_state_dict_post_hook")
+        or any(group.get("differentiable") for group in optimizer.param_groups)
+        or any(not p.is_floating_point() or p.device.type != kind for p in params)
+    ):
+        return f"{name} (unchanged: fused kernel not available)"
+    for group in optimizer.param_groups:
+        group["foreach"] = None
+        group["fused"] = True
+    for param, state in optimizer.state.items():  # a loaded optimizer: fused wants float32 steps on the device
+        step = state.get("step")
+        if isinstance(step, torch.Tensor):
+            state["step"] = step.to(device=param.device, dtype=torch.float32)
+    if not getattr(optimizer, "_simple_game_unfused_hook", False):
+        optimizer.register_state_dict_post_hook(_unfused_state_dict)
+        optimizer._simple_game_unfused_hook = True
+    return f"{name} fused"
+
+
+def apply_compute(model: "BaseAlgorithm", compute_cfg: "ComputeConfig", device: Any, *, allow_emulated_bf16: bool = False) -> dict[str, str]:
+    """Apply ``compute_cfg`` to a freshly built or loaded SB3 model, in place.
+
+    :param model: an SB3 / sb3-contrib model (its ``policy`` is changed in place).
+    :param compute_cfg: ``cfg.compute`` (:class:`~simple_game.config.ComputeConfig`).
+    :param device: the device the model is on (``'cpu'``, ``'cuda'``, ``'cuda:1'``, ``'mps'``).
+    :param allow_emulated_bf16: apply ``bf16`` even without native bf16 (benchmarks, tests).
+    :return: what was applied, as short strings (printed at start, stored in summary.json),
+        e.g. ``{"device": "cpu", "channels_last": "on", "compile": "off (auto: ...)", ...}``.
+    """
+    import torch
+
+    from simple_game.policies import SimpleNatureCNN
+
+    kind = _device_type(device)
+    applied: dict[str, str] = {"device": str(device)}
+    extractors = feature_extractors(model)
+    simple = [m for m in extractors if isinstance(m, SimpleNatureCNN)]
+
+    if compute_cfg.threads > 0:
+        torch.set_num_threads(compute_cfg.threads)
+        applied["threads"] = str(torch.get_num_threads())
+    else:
+        applied["threads"] = f"{torch.get_num_threads()} (torch default)"
+
+    # channels-last ------------------------------------------------------------------------
+    if compute_cfg.channels_last == "on" and kind == "mps":
+        applied["channels_last"] = "off (not used on mps: plain contiguous float32)"
+    elif compute_cfg.channels_last == "on" or (compute_cfg.channels_last == "auto" and kind in ("cpu", "cuda")):
+        model.policy.to(memory_format=torch.channels_last)  # 4-D tensors only: the conv weights
+        _channels_last_optimizer_state(getattr(model.policy, "optimizer", None))
+        for module in simple:
+            module.channels_last = True
+        applied["channels_last"] = "on" + ("" if len(simple) == len(extractors) else " (weights only: not a SimpleNatureCNN)")
+    else:
+        applied["channels_last"] = "off" + (" (auto: mps)" if compute_cfg.channels_last == "auto" else "")
+
+    # bf16 autocast ------------------------------------------------------------------------
+    if not compute_cfg.bf16:
+        applied["bf16"] = "off"
+    elif kind not in ("cpu", "cuda"):
+        applied["bf16"] = f"off (requested, but not used on {kind}: float32 only)"
+    elif not native_bf16(kind) and not allow_emulated_bf16:
+        what = "this CPU has no native bf16 (AVX512-BF16 or AMX): emulated bf16 is ~10x slower" if kind == "cpu" else "this GPU has no bf16"
+        applied["bf16"] = f"off (requested, but {what})"
+    elif not simple:
+        applied["bf16"] = "off (requested, but only SimpleNatureCNN supports bf16 autocast)"
+    else:
+        for module in simple:
+            module.autocast_dtype = torch.bfloat16
+        applied["bf16"] = f"on (autocast {kind} bfloat16 in the feature extractor; heads, losses and weights float32)" + (
+            "" if native_bf16(kind) else " [emulated: slow]"
+        )
+
+    # torch.compile ------------------------------------------------------------------------
+    want = compute_cfg.compile
+    if want == "auto":
+        if kind == "cuda":
+            ok, why = _compile_available(kind)
+            want = "on" if ok else "off"
+            reason = "auto: cuda" if ok else f"auto: {why}"
+        else:
+            want, reason = "off", "auto: not faster on cpu, see docs/performance.md" if kind == "cpu" else f"auto: {kind}"
+    else:
+        reason = ""
+    if want == "on" and kind == "mps":
+        want, reason = "off", "not used on mps"
+    if want == "on":
+        ok, why = _compile_available(kind)
+        if not ok:
+            want, reason = "off", why
+    if want == "on":
+        import torch._dynamo
+
+        torch._dynamo.config.suppress_errors = True  # a compiler failure falls back to eager, not a crash
+        for module in extractors:
+            module.compile()  # in place: parameter names and state_dict keys do not change
+        applied["compile"] = "on (feature extractor, nn.Module.compile)" + (f" ({reason})" if reason else "")
+    else:
+        applied["compile"] = "off" + (f" ({reason})" if reason else "")
+
+    applied["optimizer"] = _fuse_adam(getattr(model.policy, "optimizer", None), kind)
+    if kind == "cuda":
+        torch.backends.cudnn.benchmark = True
+        applied["cudnn_benchmark"] = "on"
+    return applied
+
+
+def describe_compute(applied: dict[str, str]) -> str:
+    """One line for the console: ``compute: channels_last on | compile off (...) | bf16 off | threads 2``."""
+    keys = ("channels_last", "compile", "bf16", "optimizer", "threads", "cudnn_benchmark")
+    return "compute: " + " | ".join(f"{k} {applied[k]}" for k in keys if k in applied)
