@@ -16,6 +16,9 @@ TINY = {
     "qrdqn": ["algo=qrdqn", "env.n_envs=1", "hyperparams={buffer_size: 2000, learning_starts: 100, n_quantiles: 50? }".replace("? ", ""), "total_timesteps=400", "logging.log_interval=1"],
 }
 TINY["qrdqn"][2] = "hyperparams={buffer_size: 2000, learning_starts: 100, target_update_interval: 100}"
+# `--set hyperparams={...}` replaces the whole mapping: keep the shipped feature extractor.
+for _sets in TINY.values():
+    _sets[:] = [s[:-1] + ", policy_kwargs: {features_extractor_class: simple_game.policies.SimpleNatureCNN}}" if s.startswith("hyperparams=") else s for s in _sets]
 
 
 def _scalars(run: Path) -> dict[str, list[tuple[int, float]]]:
@@ -43,6 +46,10 @@ def test_tiny_run(algo: str, tmp_path: Path) -> None:
     assert summary["status"] == "finished" and summary["algo"] == algo and summary["game"] == "breakout"
     assert summary["steps_done"] >= summary["total_timesteps"]
     assert summary["final_eval_mean"] is not None and summary["fps"] > 0
+    # The compute defaults on CPU: channels-last on, compile off, fused Adam where there is an Adam.
+    assert summary["compute"]["channels_last"] == "on" and summary["compute"]["compile"].startswith("off")
+    assert "compute: channels_last on" in proc.stdout
+    assert summary["compute"]["optimizer"].endswith("(unchanged)") if algo == "a2c" else summary["compute"]["optimizer"] == "Adam fused"
     assert (run / "progress.csv").stat().st_size > 0
     eval_rows = (run / "eval.csv").read_text().splitlines()
     assert eval_rows[0].startswith("timesteps,mean_score") and len(eval_rows) >= 2

@@ -3,24 +3,58 @@
 SB3 calls ``_on_step`` after every vector-env step (``n_envs`` agent steps at once), so each
 callback here checks cheaply whether its moment has come (every N agent steps or seconds).
 Callbacks receive the envs and the run directory; they never build them.
+
+Every save goes through :func:`save_if_finite`: a network whose weights turned NaN or inf is
+never written as a checkpoint, and :class:`FailureGateCallback` stops such a run early.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
-from simple_game.runs import RunDirectory, save_checkpoint
+from simple_game.runs import RunDirectory, atomic_write_bytes, critical_section, save_checkpoint
 
 if TYPE_CHECKING:
     from rich.console import Console
     from stable_baselines3.common.vec_env import VecEnv
 
 MetadataFn = Callable[[int], dict]
+
+
+class TrainingDiverged(Exception):
+    """The loss or the network weights became NaN or inf: training cannot recover."""
+
+
+def divergence_reason(exc: BaseException, model: Any) -> Optional[str]:
+    """Why an exception out of ``learn`` means training diverged, or ``None`` if it is another error.
+
+    A NaN reaching PPO/A2C's action distribution makes PyTorch raise ``ValueError`` ("found
+    invalid values") inside SB3 before any callback can look; that is divergence, not a bug.
+    """
+    from simple_game.agents import parameters_finite
+
+    text = str(exc)
+    if isinstance(exc, ValueError) and ("found invalid values" in text or re.search(r"\bnan\b", text, re.IGNORECASE)):
+        return f"network outputs became NaN or inf at step {model.num_timesteps:,} (PyTorch rejected the action distribution)"
+    if isinstance(exc, (ValueError, RuntimeError)) and not parameters_finite(model):
+        return f"network weights became NaN or inf at step {model.num_timesteps:,}"
+    return None
+
+
+def save_if_finite(model: Any, path: Any, metadata: dict) -> None:
+    """Save a checkpoint, unless the network holds NaN or inf (then raise :class:`TrainingDiverged`)."""
+    from simple_game.agents import parameters_finite
+
+    if not parameters_finite(model):
+        raise TrainingDiverged(f"network weights are NaN or inf at step {model.num_timesteps:,}; not saving {Path(path).name}")
+    save_checkpoint(model, path, metadata)
 
 
 def _episode_scores(model: Any) -> list[float]:
@@ -140,6 +174,7 @@ class EvaluationCallback(PeriodicCallback):
         metadata: MetadataFn,
         console: Optional[ConsoleCallback] = None,
         best_mean: Optional[float] = None,
+        best_result: Optional[dict[str, float]] = None,
     ):
         super().__init__(freq)
         self.eval_env = eval_env
@@ -150,13 +185,18 @@ class EvaluationCallback(PeriodicCallback):
         self.console = console
         self.best_mean = best_mean
         self.last_result: Optional[dict[str, float]] = None
-        self.best_result: Optional[dict[str, float]] = None
+        self.best_result: Optional[dict[str, float]] = best_result  # on resume: the best of eval.csv
         self._last_eval_step = -1
         self._t0 = time.monotonic()
 
     def on_period(self) -> bool:
         self.evaluate()
         return True
+
+    def _on_training_start(self) -> None:
+        super()._on_training_start()
+        if self.console is not None:
+            self.console.best_eval = self.best_mean
 
     def _on_training_end(self) -> None:
         # Always finish with an evaluation of the final policy.
@@ -191,7 +231,7 @@ class EvaluationCallback(PeriodicCallback):
         if self.best_mean is None or result["mean_score"] > self.best_mean:
             self.best_mean = result["mean_score"]
             self.best_result = result
-            save_checkpoint(self.model, self.run.best_path, self.metadata(self.num_timesteps) | {"eval_mean": result["mean_score"], "eval_std": result["std_score"]})
+            save_if_finite(self.model, self.run.best_path, self.metadata(self.num_timesteps) | {"eval_mean": result["mean_score"], "eval_std": result["std_score"]})
         self.run.append_eval_row(result)
         self.logger.record("eval/mean_score", result["mean_score"])
         self.logger.record("eval/std_score", result["std_score"])
@@ -209,7 +249,14 @@ class EvaluationCallback(PeriodicCallback):
 
 
 class CheckpointCallback(PeriodicCallback):
-    """Save ``checkpoints/step_<N>.zip`` every ``freq`` steps, point ``latest`` at it, keep the last K."""
+    """Save ``checkpoints/step_<N>.zip`` every ``freq`` steps, point ``latest`` at it, keep the last K.
+
+    Saves happen at the start of a rollout, i.e. right after the network was updated on the
+    previous one, so a checkpoint holds everything learned from its N steps. The order makes
+    every moment safe to crash in: replay buffer (if any), then the checkpoint (both atomic),
+    then the ``latest`` pointer, then pruning, which spares what ``latest`` names. Step
+    checkpoints also store the random generators' states, for ``train --resume``.
+    """
 
     def __init__(self, run: RunDirectory, freq: int, keep: int, metadata: MetadataFn, save_replay_buffer: bool = False):
         super().__init__(freq)
@@ -218,31 +265,135 @@ class CheckpointCallback(PeriodicCallback):
         self.metadata = metadata
         self.save_replay_buffer = save_replay_buffer
         self.last_saved_step = -1
+        self._collecting = False
+        self._rollout_start_step = 0
 
-    def on_period(self) -> bool:
-        self.save()
+    def _on_step(self) -> bool:
         return True
 
+    def _on_rollout_start(self) -> None:
+        self._collecting = True
+        self._rollout_start_step = self.num_timesteps = int(self.model.num_timesteps)
+        if self.freq > 0 and self.num_timesteps >= self._next:
+            self._next = (self.num_timesteps // self.freq + 1) * self.freq
+            self.save()
+
+    def _on_rollout_end(self) -> None:
+        self._collecting = False
+
+    def discard_partial_rollout(self) -> int:
+        """After an interrupt: PPO/A2C throw away a half-collected rollout, so count only the
+        steps they learned from (resuming then ends exactly at the budget). Returns the step."""
+        from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+
+        if self._collecting and isinstance(self.model, OnPolicyAlgorithm):
+            self.model.num_timesteps = self._rollout_start_step
+            self._collecting = False
+        self.num_timesteps = int(self.model.num_timesteps)
+        return self.num_timesteps
+
     def save(self) -> None:
+        self.num_timesteps = int(self.model.num_timesteps)  # also right after an interrupt
         if self.last_saved_step == self.num_timesteps:
             return
+        from simple_game.agents import rng_state
+
         path = self.run.step_path(self.num_timesteps)
-        if self.save_replay_buffer and hasattr(self.model, "replay_buffer") and self.model.replay_buffer is not None:
-            self._save_replay_buffer(path)
-        save_checkpoint(self.model, path, self.metadata(self.num_timesteps))
-        self.run.set_latest(path)
-        self.run.prune_checkpoints(self.keep)
+        with critical_section():
+            if self.save_replay_buffer and getattr(self.model, "replay_buffer", None) is not None:
+                self._save_replay_buffer(path)
+            save_if_finite(self.model, path, self.metadata(self.num_timesteps) | {"rng": rng_state(self.model)})
+            self.run.set_latest(path)
+            self.run.prune_checkpoints(self.keep)
         self.last_saved_step = self.num_timesteps
 
-    def _save_replay_buffer(self, checkpoint: "Any") -> None:
+    def _save_replay_buffer(self, checkpoint: Path) -> None:
         import io
         import pickle
 
-        from simple_game.runs import atomic_write_bytes
-
         buffer = io.BytesIO()
         pickle.dump(self.model.replay_buffer, buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        atomic_write_bytes(checkpoint.with_name(checkpoint.stem + "_replay_buffer.pkl"), buffer.getvalue())
+        atomic_write_bytes(self.run.replay_buffer_path(checkpoint), buffer.getvalue())
+
+
+class FailureGateCallback(BaseCallback):
+    """Stop training as soon as a logged loss or a network weight is NaN or inf.
+
+    Checked after every update (at the start of the next rollout, and at the end of training):
+    the ``train/*loss*`` values SB3 has logged, and the weights whenever an update happened. It
+    raises :class:`TrainingDiverged`; ``train`` then marks the run ``failed`` and keeps the
+    last good checkpoint (a diverged network is never saved, see :func:`save_if_finite`).
+    Usual causes: a learning rate far too high, or a bad custom network.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._checked_updates = -1
+
+    def _on_step(self) -> bool:
+        return True
+
+    def _on_rollout_start(self) -> None:
+        self.check()
+
+    def _on_training_end(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        # Losses only: some statistics are NaN by definition at times (SB3's explained_variance
+        # is NaN when all returns in a rollout are equal), which is not divergence.
+        bad = sorted(
+            key for key, value in self.logger.name_to_value.items()
+            if key.startswith("train/") and "loss" in key and isinstance(value, (int, float, np.floating)) and not math.isfinite(float(value))
+        )
+        if bad:
+            raise TrainingDiverged(f"{', '.join(bad)} became NaN or inf at step {self.model.num_timesteps:,}")
+        updates = int(getattr(self.model, "_n_updates", 0))
+        if updates != self._checked_updates:
+            from simple_game.agents import parameters_finite
+
+            if not parameters_finite(self.model):
+                raise TrainingDiverged(f"network weights became NaN or inf at step {self.model.num_timesteps:,}")
+            self._checked_updates = updates
+
+
+class VideoCallback(PeriodicCallback):
+    """Record ``videos/step_<N>.mp4`` of one evaluation game every ``freq`` steps.
+
+    ``env`` is a one-env evaluation env made with ``render_mode="rgb_array"``; the video is
+    written by :func:`simple_game.video.record_video`, the same code as ``simple_game.record``.
+    A failure to write a video is reported and turns videos off; it never stops training.
+    """
+
+    def __init__(self, env: "VecEnv", run: RunDirectory, freq: int, max_steps: int, action_names: list[str], *, deterministic: bool = True, frame_skip: int = 4, seed: int = 0):
+        super().__init__(freq)
+        self.env = env
+        self.run = run
+        self.max_steps = max_steps
+        self.action_names = action_names
+        self.deterministic = deterministic
+        self.frame_skip = frame_skip
+        self.seed = seed
+        self.written: list[Path] = []
+
+    def on_period(self) -> bool:
+        from simple_game.evaluation import EpsilonGreedy
+        from simple_game.video import record_video
+
+        step = self.num_timesteps
+        act = EpsilonGreedy(self.model, self.env.action_space.n, epsilon=0.0, deterministic=self.deterministic, seed=self.seed + step)
+        try:
+            result = record_video(
+                self.env, act, self.run.videos_dir / f"step_{step}.mp4", action_names=self.action_names,
+                episodes=1, max_steps=self.max_steps, frame_skip=self.frame_skip, label=f"step {step:,}",
+            )
+        except (OSError, RuntimeError, ValueError) as exc:
+            print(f"warning: video at step {step:,} failed ({exc}); videos turned off for this run")
+            self.freq = 0
+            return True
+        self.written.append(result.path)
+        print(f"video @ {step:,} steps: {result.path} ({result.frames} frames)")
+        return True
 
 
 class MilestoneCallback(BaseCallback):
@@ -288,8 +439,61 @@ class MilestoneCallback(BaseCallback):
                     "rolling_mean_score": mean,
                     "window": self.window,
                 }
-                save_checkpoint(self.model, self.run.skill_path(level), meta)
+                save_if_finite(self.model, self.run.skill_path(level), meta)
                 self.reached.append(level)
                 self.logger.record("milestones/skill_level", level)
                 if self.verbose:
                     print(f"skill level {level} reached at {self.num_timesteps} steps (mean {mean:.1f} >= {threshold:g})")
+
+
+# --------------------------------------------------------------------------------------------
+# Logging
+# --------------------------------------------------------------------------------------------
+
+
+def _appending_csv_class() -> type:
+    from stable_baselines3.common.logger import CSVOutputFormat
+
+    class AppendingCSVOutputFormat(CSVOutputFormat):
+        """SB3's CSV writer, but an existing file is continued instead of truncated (``--resume``).
+
+        SB3 opens with ``"w+"``; here an existing file is opened ``"r+"``, its header becomes the
+        known columns and writing continues at the end. New columns still rewrite the header,
+        as in SB3.
+        """
+
+        def __init__(self, filename: str):
+            path = Path(filename)
+            if not (path.is_file() and path.stat().st_size > 0):
+                super().__init__(filename)
+                return
+            self.file = open(filename, "r+")
+            header = self.file.readline().rstrip("\n")
+            self.keys = [k for k in header.split(",") if k]
+            self.separator = ","
+            self.quotechar = '"'
+            self.file.seek(0, 2)
+            if self.file.tell() > 0:
+                self.file.seek(self.file.tell() - 1)
+                last = self.file.read(1)
+                self.file.seek(0, 2)
+                if last != "\n":  # a row cut short by a crash: end it
+                    self.file.write("\n")
+
+    return AppendingCSVOutputFormat
+
+
+def make_logger(run: RunDirectory, tensorboard: bool, append: bool = False) -> Any:
+    """SB3 logger writing ``progress.csv`` and TensorBoard events into the run directory.
+
+    With ``append`` (resuming), ``progress.csv`` is continued and TensorBoard gets a new event
+    file in the same ``tensorboard/`` folder; SB3 logs with ``step=num_timesteps``, so the
+    curves continue where they stopped.
+    """
+    from stable_baselines3.common.logger import CSVOutputFormat, Logger, TensorBoardOutputFormat
+
+    csv_format = _appending_csv_class()(str(run.progress_csv)) if append else CSVOutputFormat(str(run.progress_csv))
+    formats: list = [csv_format]
+    if tensorboard:
+        formats.append(TensorBoardOutputFormat(str(run.tensorboard_dir)))
+    return Logger(folder=str(run.path), output_formats=formats)

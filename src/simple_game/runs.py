@@ -13,7 +13,10 @@
 
 Every file that matters is written to a temporary name, flushed to disk, then renamed over
 the old one: a crash (even ``kill -9``) leaves either the old file or the new one, never a
-torn one. ``checkpoints/latest`` is a small text file naming the newest complete checkpoint.
+torn one. ``checkpoints/latest`` is a small text file naming the newest complete checkpoint,
+rewritten only after that checkpoint is on disk; pruning old checkpoints never deletes the one
+``latest`` names. While training, Ctrl-C and SIGTERM wait for a save in progress to finish
+(:func:`critical_section`), so an interrupt never leaves half a checkpoint either.
 """
 
 from __future__ import annotations
@@ -21,11 +24,15 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
+import errno
+import functools
 import io
 import json
 import os
 import re
+import signal
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +44,7 @@ if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
 
 METADATA_NAME = "simple_game.json"  # stored inside each checkpoint zip; SB3's loader ignores it
+TEMP_SUFFIX = ".tmp"  # in-progress writes: ``.<name>.<random>.tmp``, renamed when complete
 EVAL_CSV_FIELDS = ["timesteps", "mean_score", "std_score", "median_score", "min_score", "max_score", "mean_length", "n_episodes", "wall_time_s"]
 RESULTS_START = "<!-- results:start -->"
 RESULTS_END = "<!-- results:end -->"
@@ -62,21 +70,46 @@ the Notes section: tools never touch it.
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the whole new one."""
+    """Write ``data`` to ``path`` so readers see the old file or the whole new one.
+
+    The bytes go to a temporary file in the same directory, are flushed to disk (``fsync``),
+    and only then renamed over ``path``: a crash at any moment, even ``kill -9``, leaves the
+    old file or the new one. Anything that goes wrong (disk full, Ctrl-C) removes the temporary
+    file and leaves ``path`` untouched.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    except OSError as exc:
+        raise SimpleGameError(f"{path}: cannot write ({_describe_os_error(exc)}); nothing was overwritten") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _default_file_mode())  # mkstemp makes 0600 files; use the usual umask
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise SimpleGameError(f"{path}: cannot write ({exc.strerror or exc}); nothing was overwritten") from None
+        if isinstance(exc, OSError):
+            raise SimpleGameError(f"{path}: cannot write ({_describe_os_error(exc)}); nothing was overwritten") from None
+        raise
     _fsync_dir(path.parent)
+
+
+def _describe_os_error(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "disk full: free some space or lower checkpoint.keep"
+    return exc.strerror or str(exc)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -105,6 +138,90 @@ def _fsync_dir(directory: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Ctrl-C and SIGTERM: never in the middle of a save
+# --------------------------------------------------------------------------------------------
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (save, write the summary, exit 130)."""
+
+
+class _InterruptGuard:
+    """While installed, the first SIGINT/SIGTERM raises ``KeyboardInterrupt``/:class:`Terminated`
+    at once, except inside :func:`critical_section` (a save in progress), where it waits until
+    the block ends. Later signals, and any inside :func:`ignoring_interrupts` (the final save),
+    are only reported: the program is already stopping and must finish writing."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.ignoring = 0
+        self.pending: Optional[int] = None
+        self.stopping = False
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.stopping or self.ignoring > 0 or self.depth > 0:
+            if not (self.stopping or self.ignoring):
+                self.pending = signum
+            import sys
+
+            print(f"\n{signal.Signals(signum).name}: saving, please wait (the last complete checkpoint stays valid)", file=sys.stderr, flush=True)
+            return
+        self.raise_for(signum)
+
+    def raise_for(self, signum: int) -> None:
+        self.stopping = True
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+_GUARD = _InterruptGuard()
+
+
+@contextlib.contextmanager
+def interrupt_handlers(exiting: bool = False) -> Iterator[None]:
+    """Install the guard's SIGINT and SIGTERM handlers for the duration of the block.
+
+    ``exiting``: the process ends right after the block (a CLI). If it was interrupted, further
+    signals stay ignored until exit, so a second Ctrl-C cannot turn a clean exit 130 into a crash.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _GUARD.stopping, _GUARD.pending = False, None
+    previous = {sig: signal.signal(sig, _GUARD.handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        ignore = exiting and _GUARD.stopping
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_IGN if ignore else handler)
+        _GUARD.stopping, _GUARD.pending = False, None
+
+
+@contextlib.contextmanager
+def critical_section() -> Iterator[None]:
+    """A signal arriving inside is raised when the block ends, so a save is never cut short."""
+    _GUARD.depth += 1
+    try:
+        yield
+    finally:
+        _GUARD.depth -= 1
+    if _GUARD.depth == 0 and _GUARD.pending is not None and not _GUARD.ignoring:
+        signum, _GUARD.pending = _GUARD.pending, None
+        _GUARD.raise_for(signum)
+
+
+@contextlib.contextmanager
+def ignoring_interrupts() -> Iterator[None]:
+    """After the first Ctrl-C: further signals are reported but do not stop the final save."""
+    _GUARD.ignoring += 1
+    try:
+        yield
+    finally:
+        _GUARD.ignoring -= 1
+        _GUARD.pending = None
+
+
+# --------------------------------------------------------------------------------------------
 # Checkpoints
 # --------------------------------------------------------------------------------------------
 
@@ -115,7 +232,8 @@ def save_checkpoint(model: "BaseAlgorithm", path: Path, metadata: dict[str, Any]
     model.save(buffer)
     with zipfile.ZipFile(buffer, "a") as archive:
         archive.writestr(METADATA_NAME, json.dumps(metadata, indent=2, default=_json_default))
-    atomic_write_bytes(path, buffer.getvalue())
+    with critical_section():
+        atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
@@ -203,7 +321,11 @@ class RunDirectory:
         return sorted(found)
 
     def set_latest(self, checkpoint: Path) -> None:
-        atomic_write_text(self.latest_pointer, checkpoint.name + "\n")
+        """Point ``latest`` at ``checkpoint``; call only once that file is completely written."""
+        if not Path(checkpoint).is_file():
+            raise SimpleGameError(f"{checkpoint}: cannot point latest at a missing checkpoint")
+        with critical_section():
+            atomic_write_text(self.latest_pointer, Path(checkpoint).name + "\n")
 
     def latest_checkpoint(self) -> Optional[Path]:
         """The checkpoint ``latest`` names, or the newest step file if the pointer is missing."""
@@ -219,13 +341,29 @@ class RunDirectory:
         """Delete the oldest periodic checkpoints, never the one ``latest`` names."""
         latest = self.latest_checkpoint()
         steps = self.step_checkpoints()
-        for _, path in steps[: max(0, len(steps) - keep)]:
-            if path != latest:
+        with critical_section():
+            for _, path in steps[: max(0, len(steps) - keep)]:
+                if path != latest:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+                        replay = self.replay_buffer_path(path)
+                        if replay.exists():
+                            replay.unlink()
+
+    @staticmethod
+    def replay_buffer_path(checkpoint: Path) -> Path:
+        """``step_N.zip`` -> ``step_N_replay_buffer.pkl`` (DQN's replay buffer, when saved)."""
+        return Path(checkpoint).with_name(Path(checkpoint).stem + "_replay_buffer.pkl")
+
+    def remove_temp_files(self) -> list[Path]:
+        """Delete temporary files a killed process left behind (never a finished file)."""
+        removed = []
+        for directory in (self.path, self.checkpoints_dir, self.videos_dir):
+            for tmp in directory.glob(f".*{TEMP_SUFFIX}*") if directory.is_dir() else []:
                 with contextlib.suppress(OSError):
-                    path.unlink()
-                    replay = path.with_name(path.stem + "_replay_buffer.pkl")
-                    if replay.exists():
-                        replay.unlink()
+                    tmp.unlink()
+                    removed.append(tmp)
+        return removed
 
     def resolve_checkpoint(self, which: str = "best") -> Path:
         """``latest``, ``best``, ``step_N`` or ``skill_level_K`` -> a checkpoint file."""
@@ -252,6 +390,19 @@ class RunDirectory:
                 writer.writeheader()
             writer.writerow(row)
             fh.flush()
+
+    def eval_rows(self) -> list[dict[str, float]]:
+        """Every evaluation so far (``eval.csv``), as numbers; unreadable rows are skipped."""
+        if not self.eval_csv.is_file():
+            return []
+        rows = []
+        with open(self.eval_csv, newline="") as fh:
+            for row in csv.DictReader(fh):
+                try:
+                    rows.append({k: float(v) for k, v in row.items() if k in EVAL_CSV_FIELDS and v not in (None, "")})
+                except ValueError:
+                    continue
+        return [r for r in rows if "mean_score" in r and "timesteps" in r]
 
     def read_summary(self) -> dict[str, Any]:
         if not self.summary_path.is_file():
@@ -293,6 +444,18 @@ def open_run_dir(path: Path) -> RunDirectory:
     if not run.config_path.is_file():
         raise SimpleGameError(f"{path}: not a simple-game run directory (no config.yaml)")
     return run
+
+
+def find_run_dir(checkpoint: Path) -> Optional[RunDirectory]:
+    """The run a checkpoint file belongs to: ``<run>/checkpoints/x.zip`` -> ``<run>``.
+
+    Looks at the checkpoint's folder and the one above it for ``config.yaml``; ``None`` for a
+    checkpoint copied somewhere else.
+    """
+    for parent in list(Path(checkpoint).resolve().parents)[:2]:
+        if (parent / "config.yaml").is_file():
+            return RunDirectory(parent)
+    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,193 @@
+"""Gameplay videos: full-colour Atari frames with an information strip, written as MP4.
+
+The agent sees 84x84 grayscale stacks; people want the real 210x160 colour screen. The env is
+made with ``render_mode="rgb_array"`` and each agent step contributes one video frame: the
+screen the agent is looking at when it acts, enlarged ``scale`` times (nearest neighbour, so
+pixels stay sharp), above a strip showing the step, emulator frame, action, reward, score and
+lives. With frame skip 4, one agent step is 4 emulator frames, so the video plays at
+60 / 4 = 15 frames per second to run at the game's real speed.
+
+The MP4 is encoded with imageio's bundled ffmpeg (``imageio-ffmpeg``: no system ffmpeg
+needed) into a temporary file that is renamed when complete. Frame width and height are kept
+multiples of 16, which H.264 encoders want (no silent resizing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Optional
+
+import numpy as np
+
+from simple_game.errors import SimpleGameError
+from simple_game.runs import TEMP_SUFFIX
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.vec_env import VecEnv
+
+MACRO_BLOCK = 16
+ATARI_FPS = 60
+
+
+@dataclass
+class VideoResult:
+    path: Path
+    frames: int
+    width: int
+    height: int
+    fps: float
+    scores: list[float] = field(default_factory=list)  # finished games only
+    steps: int = 0
+
+
+def strip_height(scale: int, screen_height: int = 210, minimum: int = 40) -> int:
+    """Height of the text strip so that the whole frame is a multiple of 16 pixels high."""
+    height = max(minimum, 14 * scale)
+    while (screen_height * scale + height) % MACRO_BLOCK:
+        height += 1
+    return height
+
+
+class Overlay:
+    """Draws the enlarged screen and the information strip below it."""
+
+    def __init__(self, scale: int = 3, label: str = ""):
+        from PIL import ImageFont
+
+        if scale < 1:
+            raise SimpleGameError(f"--scale: must be at least 1, got {scale}")
+        self.scale = int(scale)
+        self.label = label
+        self.font_size = 12 if scale < 3 else 15
+        self.font = ImageFont.load_default(size=self.font_size)
+
+    def compose(self, screen: np.ndarray, lines: tuple[str, str]) -> np.ndarray:
+        from PIL import Image, ImageDraw
+
+        big = np.repeat(np.repeat(screen, self.scale, axis=0), self.scale, axis=1)
+        height, width = big.shape[:2]
+        pad_w = (-width) % MACRO_BLOCK
+        bar = strip_height(self.scale, screen.shape[0])
+        canvas = Image.new("RGB", (width + pad_w, height + bar), (16, 16, 16))
+        canvas.paste(Image.fromarray(big), (0, 0))
+        draw = ImageDraw.Draw(canvas)
+        y = height + 3
+        draw.text((6, y), lines[0], fill=(235, 235, 235), font=self.font)
+        draw.text((6, y + self.font_size + 4), lines[1], fill=(255, 214, 102), font=self.font)
+        if self.label:
+            right = canvas.width - 6 - draw.textlength(self.label, font=self.font)
+            draw.text((right, y), self.label, fill=(140, 180, 255), font=self.font)
+        return np.asarray(canvas)
+
+
+class AtomicVideoWriter:
+    """An MP4 writer that produces ``path`` only once the video is complete."""
+
+    def __init__(self, path: Path, fps: float):
+        import imageio.v2 as imageio
+
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f"{TEMP_SUFFIX}.mp4", dir=self.path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self.frames = 0
+        self.size: Optional[tuple[int, int]] = None
+        self.fps = fps
+        self._writer = imageio.get_writer(
+            str(self.tmp), format="FFMPEG", mode="I", fps=fps, codec="libx264", pixelformat="yuv420p",
+            macro_block_size=MACRO_BLOCK, ffmpeg_log_level="error", quality=7,
+        )
+
+    def append(self, frame: np.ndarray) -> None:
+        self._writer.append_data(frame)
+        self.size = (frame.shape[1], frame.shape[0])
+        self.frames += 1
+
+    def commit(self) -> None:
+        self._writer.close()
+        if self.frames == 0:
+            self.abort()
+            raise SimpleGameError(f"{self.path}: no frames to write")
+        with open(self.tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(self.tmp, 0o644)
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        with contextlib.suppress(OSError):
+            self.tmp.unlink()
+
+
+def _ale(env: "VecEnv") -> object:
+    """The emulator of the first env of an SB3 ``DummyVecEnv`` stack (for lives and frame number)."""
+    inner = getattr(env, "unwrapped", env)
+    envs = getattr(inner, "envs", None)
+    if not envs:
+        raise SimpleGameError("recording needs an SB3 vector env made with render_mode='rgb_array' (not the ale_vector backend)")
+    return envs[0].unwrapped.ale
+
+
+def record_video(
+    env: "VecEnv",
+    act: Callable[[np.ndarray], np.ndarray],
+    out: Path,
+    *,
+    action_names: list[str],
+    episodes: int = 1,
+    max_steps: int = 4_500,
+    scale: int = 3,
+    frame_skip: int = 4,
+    label: str = "",
+) -> VideoResult:
+    """Play up to ``episodes`` whole games (at most ``max_steps`` agent steps) and write an MP4.
+
+    ``env`` must be a one-env evaluation vector env made with ``render_mode="rgb_array"``
+    (``make_vec_env(cfg.env, training=False, n_envs=1, render_mode="rgb_array")``); ``act`` maps
+    a batch of observations to actions (e.g. :class:`~simple_game.evaluation.EpsilonGreedy`).
+    The video has exactly one frame per agent step played.
+    """
+    if env.num_envs != 1:
+        raise SimpleGameError("record_video plays one game at a time (n_envs=1)")
+    if episodes < 1 or max_steps < 1:
+        raise SimpleGameError("--episodes and --max-steps must be at least 1")
+    ale = _ale(env)
+    overlay = Overlay(scale, label)
+    fps = ATARI_FPS / frame_skip
+    writer = AtomicVideoWriter(out, fps)
+    scores: list[float] = []
+    score, episode, steps = 0.0, 1, 0
+    try:
+        obs = env.reset()
+        while steps < max_steps:
+            screen = env.get_images()[0]
+            lives, frame_no = ale.lives(), ale.getEpisodeFrameNumber()
+            action = act(obs)
+            obs, rewards, dones, infos = env.step(action)
+            reward = float(rewards[0])
+            score += reward
+            steps += 1
+            name = action_names[int(action[0])] if int(action[0]) < len(action_names) else str(int(action[0]))
+            lines = (
+                f"game {episode}/{episodes}  step {steps:,}  frame {frame_no:,}  lives {lives}",
+                f"action {name:<10} reward {reward:+g}  score {score:g}",
+            )
+            writer.append(overlay.compose(screen, lines))
+            if dones[0]:
+                episode_info = infos[0].get("episode")
+                scores.append(float(episode_info["r"]) if episode_info else score)
+                if episode >= episodes:
+                    break
+                episode, score = episode + 1, 0.0
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    width, height = writer.size or (0, 0)
+    return VideoResult(Path(out), writer.frames, width, height, fps, scores, steps)

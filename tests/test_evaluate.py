@@ -1,0 +1,122 @@
+"""`simple_game.evaluate` on a tiny trained run: JSON report, protocol, random baseline, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import CONFIGS, SMOKE
+from tiny_runs import FRAME_CAP_STEPS, run_quiet, tiny_ppo_run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_ppo_run(tmp_path_factory)
+
+
+def _evaluate(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+    """The evaluate CLI's ``main`` in this process (fast for error cases): code, stdout, stderr."""
+    from simple_game.evaluate import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_evaluate_run_dir_writes_json(run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
+    proc = run_quiet("simple_game.evaluate", str(run), "--episodes", "2", "--seed", "3", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "mean score" in proc.stdout and "breakout" in proc.stdout
+    report = json.loads(out.read_text())
+    assert report["game"] == "breakout" and report["algo"] == "ppo"
+    assert report["checkpoint"].endswith("checkpoints/best.zip") and report["checkpoint_step"] == 256
+    assert report["n_episodes"] == 2 and len(report["episode_scores"]) == 2 and len(report["episode_lengths"]) == 2
+    scores = np.array(report["episode_scores"])
+    assert report["mean"] == pytest.approx(scores.mean()) and report["std"] == pytest.approx(scores.std())
+    assert report["median"] == pytest.approx(np.median(scores)) and report["min"] == scores.min() and report["max"] == scores.max()
+    assert all(0 < n <= FRAME_CAP_STEPS for n in report["episode_lengths"])
+    proto = report["protocol"]
+    assert proto["protocol"] == "classic" and proto["sticky_action_probability"] == 0.0 and proto["noop_max"] == 30
+    assert proto["max_frames_per_episode"] == 2000 and proto["full_games"] and proto["raw_scores"]
+    assert proto["epsilon"] == 0.05 and proto["actions"] == "greedy" and proto["seed"] == 3
+
+
+def test_evaluate_checkpoint_file_deterministic(run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
+    proc = run_quiet("simple_game.evaluate", str(run / "checkpoints" / "step_128.zip"), "--deterministic", "--episodes", "1", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["checkpoint_step"] == 128 and report["run_dir"] == str(run)
+    assert report["protocol"]["epsilon"] == 0.0 and report["protocol"]["actions"] == "greedy"
+
+
+def test_random_baseline_same_protocol(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "random.json"
+    code, stdout, err = _evaluate(capsys, str(run), "--random", "--episodes", "2", "--n-envs", "2", "--json", str(out))
+    assert code == 0, err
+    report = json.loads(out.read_text())
+    assert report["algo"] == "random" and report["checkpoint"] is None and report["n_episodes"] == 2
+    assert report["protocol"]["max_frames_per_episode"] == 2000 and report["protocol"]["n_envs"] == 2
+    # Same seed, same games.
+    again = tmp_path / "again.json"
+    assert _evaluate(capsys, str(run), "--random", "--episodes", "2", "--n-envs", "2", "--json", str(again))[0] == 0
+    assert json.loads(again.read_text())["episode_scores"] == report["episode_scores"]
+
+
+def test_checkpoint_outside_run_needs_config(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    loose = tmp_path / "agent.zip"
+    shutil.copy(run / "checkpoints" / "step_256.zip", loose)
+    code, _, err = _evaluate(capsys, str(loose))
+    assert code == 2 and "not inside a run directory" in err and "--config" in err and len(err.strip().splitlines()) == 1
+    code, out, err = _evaluate(capsys, str(loose), "--config", str(run / "config.yaml"), "--episodes", "1")
+    assert code == 0, err
+    assert "mean score" in out
+
+
+def test_user_errors(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture, write_yaml) -> None:
+    def error(*args: str) -> str:
+        code, _, err = _evaluate(capsys, *args)
+        assert code == 2, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), err
+        return lines[0]
+
+    assert "no such run directory or checkpoint" in error(str(tmp_path / "nope"))
+    assert "no 'step_999' checkpoint" in error(str(run), "--checkpoint", "step_999")
+    assert "unknown 'newest'" in error(str(run), "--checkpoint", "newest")
+    (tmp_path / "empty_run").mkdir()
+    assert "no config.yaml" in error(str(tmp_path / "empty_run"))
+    ckpt = str(run / "checkpoints" / "step_256.zip")
+    # A PPO checkpoint with a DQN config (our metadata says ppo).
+    assert "is a ppo model" in error(ckpt, "--config", str(CONFIGS / "dqn_breakout.yaml"))
+    # Another game, another frame stack.
+    assert "trained on breakout" in error(ckpt, "--config", str(CONFIGS / "ppo_pong.yaml"))
+    stack8 = write_yaml(f"extends: {SMOKE}\nenv: {{frame_stack: 8}}\n", name="stack8.yaml")
+    assert "frame_stack: 4" in error(ckpt, "--config", str(stack8))
+    assert "--epsilon: must be between 0 and 1" in error(str(run), "--epsilon", "1.5")
+    not_zip = tmp_path / "notes.zip"
+    not_zip.write_text("hello")
+    assert "not a readable checkpoint" in error(str(not_zip), "--config", str(SMOKE))
+
+
+def test_plain_sb3_zips_are_checked(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture, write_yaml) -> None:
+    """Zips saved by SB3 itself (no simple-game metadata): checked by network class and shapes."""
+    from stable_baselines3 import PPO
+
+    plain = tmp_path / "plain_ppo.zip"
+    PPO.load(run / "checkpoints" / "step_256.zip", device="cpu").save(plain)
+    code, _, err = _evaluate(capsys, str(plain), "--config", str(CONFIGS / "dqn_breakout.yaml"))
+    assert code == 2 and "trained with another algorithm" in err, err
+    stack8 = write_yaml(f"extends: {SMOKE}\nenv: {{frame_stack: 8}}\n", name="stack8.yaml")
+    code, _, err = _evaluate(capsys, str(plain), "--config", str(stack8))
+    assert code == 2 and "shape (4, 84, 84)" in err and "(8, 84, 84)" in err, err
+    pong = write_yaml(f"extends: {SMOKE}\nenv: {{game: Pong}}\n", name="pong.yaml")
+    code, _, err = _evaluate(capsys, str(plain), "--config", str(pong))
+    assert code == 2 and "4 actions" in err and "pong has 6" in err, err
