@@ -138,9 +138,12 @@ def print_report(report: dict[str, Any]) -> None:
     from rich.table import Table
 
     proto = report["protocol"]
-    who = Path(report["checkpoint"]).name if report["checkpoint"] else "random policy"
-    step = f" @ {report['checkpoint_step']:,} steps" if report.get("checkpoint_step") is not None else ""
-    table = Table(title=f"{report['game']}: {report['algo']} {who}{step}", show_header=False, title_justify="left")
+    if report["checkpoint"]:
+        step = report.get("checkpoint_step")
+        who = f"{report['algo']} {Path(report['checkpoint']).name}" + (f" @ {step:,} steps" if step is not None else "")
+    else:
+        who = "random policy"
+    table = Table(title=f"{report['game']}: {who}", show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     table.add_row("games", f"{report['n_episodes']}")
