@@ -73,6 +73,8 @@ BAD = [
     ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  n_stepz: 128\n", ["hyperparams.n_stepz", "unknown hyperparameter", "n_steps"]),
     ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    features_extractor_class: os.system\n", ["features_extractor_class", "not allowed", "simple_game."]),
     ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    optimizer_class: builtins.eval\n", ["optimizer_class", "not allowed"]),
+    ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    optimizer_class: torch.optim.Adamm\n", ["exp.yaml", "optimizer_class", "cannot import"]),
+    ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    activation_fn: torch.nn.functional\n", ["exp.yaml", "activation_fn", "not a class"]),
     ("extends: @CONFIGS@/smoke.yaml\nenv: [1, 2\n", ["exp.yaml", "YAML syntax error", "line"]),
     ("extends: missing_base.yaml\n", ["exp.yaml", "extends", "missing_base.yaml", "not found"]),
     ("- just\n- a list\n", ["exp.yaml", "mapping"]),
