@@ -106,6 +106,23 @@ def test_user_errors(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture, w
     assert "not a readable checkpoint" in error(str(not_zip), "--config", str(SMOKE))
 
 
+@pytest.mark.parametrize("command,args,needle", [
+    ("evaluate", ["--episodes", "0"], "--episodes/-n: must be at least 1, got 0"),
+    ("evaluate", ["--n-envs", "-2"], "--n-envs: must be at least 1"),
+    ("record", ["--scale", "x"], "--scale: expected a whole number, got 'x'"),
+    ("record", ["--max-steps", "0"], "--max-steps: must be at least 1"),
+])
+def test_bad_counts_are_usage_errors(run: Path, capsys: pytest.CaptureFixture, command: str, args: list[str], needle: str) -> None:
+    """Checked before any checkpoint is loaded or game started: argparse's usage line, exit 2."""
+    import importlib
+
+    main = importlib.import_module(f"simple_game.{command}").main
+    with pytest.raises(SystemExit) as info:
+        main([str(run), *args])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and needle in err and "Traceback" not in err, err
+
+
 def test_plain_sb3_zips_are_checked(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture, write_yaml) -> None:
     """Zips saved by SB3 itself (no simple-game metadata): checked by network class and shapes."""
     from stable_baselines3 import PPO

@@ -6,6 +6,7 @@ single clear line on stderr and exit code 2. Anything else is a bug and keeps it
 
 from __future__ import annotations
 
+import argparse
 import functools
 import sys
 from typing import Callable
@@ -16,6 +17,17 @@ EXIT_INTERRUPTED = 130
 
 class SimpleGameError(Exception):
     """A problem the user can fix: the message says what, where, and what is allowed."""
+
+
+def positive_int(text: str) -> int:
+    """An ``argparse`` type for counts (episodes, steps, envs): a bad value is a usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def cli_main(func: Callable[..., int]) -> Callable[..., int]:

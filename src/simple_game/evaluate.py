@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from simple_game.errors import SimpleGameError, cli_main
+from simple_game.errors import SimpleGameError, cli_main, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,13 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("target", nargs="?", metavar="RUN_OR_CHECKPOINT", help="a run directory (runs/<experiment>) or a checkpoint .zip")
     parser.add_argument("--checkpoint", help="which checkpoint of a run: best (default), latest, step_N, skill_level_K")
-    parser.add_argument("--episodes", "-n", type=int, default=30, help="whole games to play (default: 30)")
+    parser.add_argument("--episodes", "-n", type=positive_int, default=30, help="whole games to play (default: 30)")
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--epsilon", type=float, default=None, help="probability of a random action (default: 0.05)")
     how.add_argument("--deterministic", action="store_true", help="always the policy's action (epsilon 0)")
     parser.add_argument("--sample", action="store_true", help="sample PPO/A2C actions instead of taking the most likely one")
     parser.add_argument("--seed", type=int, default=0, help="seed of the games and of the random actions (default: 0)")
-    parser.add_argument("--n-envs", type=int, default=None, help="games played side by side (default: the config's eval.n_envs)")
+    parser.add_argument("--n-envs", type=positive_int, default=None, help="games played side by side (default: the config's eval.n_envs)")
     parser.add_argument("--random", action="store_true", help="random-policy baseline under the same protocol (no checkpoint loaded)")
     parser.add_argument("--config", help="config YAML naming the game and protocol, for a checkpoint outside a run directory")
     parser.add_argument("--json", dest="json_path", metavar="FILE", help="also write the results as JSON")

@@ -19,22 +19,22 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from simple_game.errors import SimpleGameError, cli_main
+from simple_game.errors import SimpleGameError, cli_main, positive_int
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="simple-game record", description="Record an MP4 of a trained (or random) agent playing.")
     parser.add_argument("target", nargs="?", metavar="RUN_OR_CHECKPOINT", help="a run directory (runs/<experiment>) or a checkpoint .zip")
     parser.add_argument("--checkpoint", help="which checkpoint of a run: best (default), latest, step_N, skill_level_K")
-    parser.add_argument("--episodes", "-n", type=int, default=1, help="whole games to record (default: 1)")
-    parser.add_argument("--max-steps", type=int, default=None, help="stop after this many agent steps (default: the config's video.max_steps)")
+    parser.add_argument("--episodes", "-n", type=positive_int, default=1, help="whole games to record (default: 1)")
+    parser.add_argument("--max-steps", type=positive_int, default=None, help="stop after this many agent steps (default: the config's video.max_steps)")
     parser.add_argument("--out", "-o", help="output .mp4 (default: <run>/videos/<checkpoint>_<timestamp>.mp4)")
     how = parser.add_mutually_exclusive_group()
     how.add_argument("--epsilon", type=float, default=None, help="probability of a random action (default: 0.05)")
     how.add_argument("--deterministic", action="store_true", help="always the policy's action (epsilon 0)")
     parser.add_argument("--sample", action="store_true", help="sample PPO/A2C actions instead of taking the most likely one")
     parser.add_argument("--seed", type=int, default=0, help="seed of the game and of the random actions (default: 0)")
-    parser.add_argument("--scale", type=int, default=3, help="enlarge the 210x160 screen this many times (default: 3)")
+    parser.add_argument("--scale", type=positive_int, default=3, help="enlarge the 210x160 screen this many times (default: 3)")
     parser.add_argument("--random", action="store_true", help="record the random policy (no checkpoint loaded)")
     parser.add_argument("--config", help="config YAML naming the game and protocol, for a checkpoint outside a run directory")
     parser.add_argument("--device", default="cpu", help="torch device for the network (default: cpu)")
