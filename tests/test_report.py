@@ -166,18 +166,19 @@ def test_report_writes_table_curves_and_comparison(project: Path) -> None:
     assert text.startswith(before + "<!-- results:start -->\n")
     assert text.endswith("<!-- results:end -->" + after)
     rows = results_rows(text)
-    assert "stale_row" not in text
+    # the row of a run that is not under runs/ (deleted, or from another machine) is kept;
     # finished + interrupted runs, oldest first; the failed run is not listed
     assert [r.split(" | ")[1] for r in rows] == [
+        "stale_row",
         "ppo_pong_20240501-090000",
         "ppo_pong_20240502-100000",
         "ppo_pong_20240503-110000",
         "dqn_breakout_20240504-120000 (interrupted)",
     ]
-    first = rows[0]
+    first = rows[1]
     # same row format as `simple-game train` appends (runs.format_results_row)
     assert first == "| 2024-05-01 09:00 | ppo_pong_20240501-090000 | ppo | pong | 100,000 | 11.0 ± 1.5 | 1h02m | runs/ppo_pong_20240501-090000 |"
-    assert "| dqn | breakout | 50,000 |" in rows[3]
+    assert "| dqn | breakout | 50,000 |" in rows[4]
 
     # -- one learning curve per run, in the run folder
     for run in (project / "runs").iterdir():
@@ -187,6 +188,24 @@ def test_report_writes_table_curves_and_comparison(project: Path) -> None:
     # -- comparison plot with the 3 ppo_pong seeds aggregated
     assert_png(project / "runs" / "report" / "comparison.png", min_size=(1000, 400))
     assert "ppo_pong x3" in result.stdout
+
+
+def test_rows_of_existing_runs_are_rebuilt_and_others_kept(project: Path) -> None:
+    """A hand-edited row of a run under runs/ is rebuilt (not duplicated); a deleted run's row stays."""
+    md = project / "experiments.md"
+    edited = NOTES.replace(
+        "<!-- results:end -->",
+        "| 2024-05-01 09:00 | ppo_pong_20240501-090000 | ppo | pong | 5 | 99.0 ± 0.0 | 1s | runs/ppo_pong_20240501-090000 |\n"
+        "| 2024-05-06 08:00 | deleted_run | a2c | qbert | 1,000 | 3.0 ± 1.0 | 1m00s | runs/deleted_run_20240506-080000 |\n"
+        "<!-- results:end -->",
+    )
+    md.write_text(edited, encoding="utf-8", newline="")
+    assert run_report(project).returncode == 0
+    rows = results_rows(md.read_text(encoding="utf-8"))
+    names = [r.split(" | ")[1] for r in rows]
+    assert names.count("ppo_pong_20240501-090000") == 1 and "99.0" not in "".join(rows)
+    assert names[0] == "stale_row" and names[-1] == "deleted_run", names
+    assert rows[-1].endswith("| runs/deleted_run_20240506-080000 |")
 
 
 def test_report_is_idempotent_and_respects_no_table(project: Path) -> None:

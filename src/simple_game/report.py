@@ -8,7 +8,9 @@ What it writes:
 
 - ``experiments.md``: the table between ``<!-- results:start -->`` and
   ``<!-- results:end -->`` is rebuilt from every ``runs/*/summary.json``, oldest first.
-  Everything outside the two markers (your notes!) is kept byte for byte.
+  Rows of runs that are not under ``runs/`` (deleted, moved, or never on this machine:
+  ``runs/`` is git-ignored, experiments.md is not) are kept as written, so the log never
+  shrinks. Everything outside the two markers (your notes!) is kept byte for byte.
 - ``<run>/learning_curve.png`` for each matched run: the training score
   (``rollout/ep_rew_mean`` from progress.csv) and the evaluation score (eval.csv,
   mean ± std over the evaluation episodes) against environment steps.
@@ -232,9 +234,9 @@ def format_row(summary: dict[str, Any], run_dir: str) -> str:
     return format_results_row(row) + "\n"
 
 
-def build_table(runs: list[Run], relative_to: Path) -> str:
-    """Header plus one row per finished (or interrupted) run, oldest first."""
-    rows = []
+def build_table(runs: list[Run], relative_to: Path, kept_rows: list[str] = ()) -> str:
+    """Header plus one row per finished (or interrupted) run and each kept row, oldest first."""
+    dated: list[tuple[str, str]] = [(_row_date(row), row) for row in kept_rows]
     for run in runs:
         if run.summary.get("status") not in TABLE_STATUSES:
             continue
@@ -242,8 +244,40 @@ def build_table(runs: list[Run], relative_to: Path) -> str:
             run_dir = os.path.relpath(run.path.resolve(), relative_to.resolve())
         except ValueError:  # different drive on Windows
             run_dir = str(run.path)
-        rows.append(format_row(run.summary, Path(run_dir).as_posix()))
-    return TABLE_HEADER + "".join(rows)
+        row = format_row(run.summary, Path(run_dir).as_posix())
+        dated.append((_row_date(row), row))
+    dated.sort(key=lambda pair: pair[0])  # stable: same-minute rows keep their order
+    return TABLE_HEADER + "".join(row for _, row in dated)
+
+
+def _row_cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _row_date(row: str) -> str:
+    return _row_cells(row)[0]
+
+
+def rows_to_keep(text: str, runs: list[Run], relative_to: Path) -> list[str]:
+    """Rows of the current table whose run is not among ``runs`` (so cannot be rebuilt)."""
+    if START_MARKER not in text or END_MARKER not in text:
+        return []
+    body = text.split(START_MARKER, 1)[1].split(END_MARKER, 1)[0]
+    header_first_line = TABLE_HEADER.splitlines()[0]
+    scanned = {run.path.resolve() for run in runs}
+    # Folder names carry a timestamp, so the name alone also identifies a run (a table
+    # written from another working directory has other relative paths).
+    scanned_names = {run.path.name for run in runs}
+    kept = []
+    for line in body.splitlines():
+        line = line.rstrip("\r")
+        if not line.startswith("|") or line == header_first_line or set(line) <= set("|-: "):
+            continue
+        run_dir = _row_cells(line)[-1]
+        if run_dir and (Path(run_dir).name in scanned_names or (relative_to / run_dir).resolve() in scanned):
+            continue  # rebuilt from its summary.json (or left out while it runs / if it failed)
+        kept.append(line + "\n")
+    return kept
 
 
 def replace_between_markers(text: str, table: str, md_path: Path) -> str:
@@ -288,7 +322,8 @@ def update_experiments_md(md_path: Path, runs: list[Run]) -> int:
             raise SimpleGameError(f"cannot read {md_path}: {exc}") from None
     else:
         text = EXPERIMENTS_TEMPLATE
-    table = build_table(runs, md_path.parent)
+    kept = rows_to_keep(text, runs, md_path.parent)
+    table = build_table(runs, md_path.parent, kept)
     new_text = replace_between_markers(text, table, md_path)
     if not md_path.exists() or new_text != text:
         # temp file + os.replace: a crash leaves the old file or the new one, never notes cut off

@@ -52,8 +52,8 @@ RESULTS_HEADER = "| date | experiment | algo | game | steps | eval score (mean Â
 EXPERIMENTS_TEMPLATE = f"""# Experiments
 
 The log of experiments run with simple-game. Every finished run appends a row to the results
-table (`python -m simple_game.report` regenerates it from `runs/`). Write your own notes in
-the Notes section: tools never touch it.
+table (`python -m simple_game.report` rebuilds the rows of the runs under `runs/` and keeps the
+others). Write your own notes in the Notes section: tools never touch it.
 
 ## Notes
 
