@@ -34,7 +34,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from simple_game.errors import SimpleGameError, cli_main
 from simple_game.runs import (
@@ -234,7 +234,7 @@ def format_row(summary: dict[str, Any], run_dir: str) -> str:
     return format_results_row(row) + "\n"
 
 
-def build_table(runs: list[Run], relative_to: Path, kept_rows: tuple[str, ...] | list[str] = ()) -> str:
+def build_table(runs: list[Run], relative_to: Path, kept_rows: Sequence[str] = ()) -> str:
     """Header plus one row per finished (or interrupted) run and each kept row, oldest first."""
     dated: list[tuple[str, str]] = [(_row_date(row), row) for row in kept_rows]
     for run in runs:
