@@ -27,8 +27,8 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -111,7 +111,7 @@ def make_backends(game: str, n_envs: int, seed: int) -> list[Backend]:
     from stable_baselines3.common.env_util import make_atari_env
     from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecFrameStack, VecTransposeImage
 
-    from simple_game.ale_vector import AleVectorEnv
+    from simple_game.envs.ale_vector import AleVectorEnv
 
     env_fn = functools.partial(_gym_env, gym_id_for(game))
 
@@ -135,8 +135,16 @@ def make_backends(game: str, n_envs: int, seed: int) -> list[Backend]:
     def atari_vector():
         # Exactly the C++ configuration AleVectorEnv runs (see its constructor).
         env = AtariVectorEnv(
-            game, n_envs, autoreset_mode=AutoresetMode.SAME_STEP, stack_num=4, frameskip=FRAME_SKIP,
-            noop_max=30, episodic_life=False, life_loss_info=False, reward_clipping=False, use_fire_reset=True,
+            game,
+            n_envs,
+            autoreset_mode=AutoresetMode.SAME_STEP,
+            stack_num=4,
+            frameskip=FRAME_SKIP,
+            noop_max=30,
+            episodic_life=False,
+            life_loss_info=False,
+            reward_clipping=False,
+            use_fire_reset=True,
         )
         env.reset(seed=seed)
         return env
@@ -240,7 +248,10 @@ def main(argv: list[str] | None = None) -> int:
                 results[b.name].append(vec_steps * n / wall)
                 if cpu is not None:
                     cpu_us[b.name].append(cpu / (vec_steps * n) * 1e6)
-                print(f"  repeat {r + 1}/{args.repeats} {b.name:<13} {vec_steps * n / wall:10.0f} agent steps/s", flush=True)
+                print(
+                    f"  repeat {r + 1}/{args.repeats} {b.name:<13} {vec_steps * n / wall:10.0f} agent steps/s",
+                    flush=True,
+                )
     finally:
         for b in backends:
             b.close()

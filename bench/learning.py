@@ -44,7 +44,7 @@ try:  # runnable from a clean clone without `pip install -e .`
 except ImportError:
     sys.path.insert(0, str(REPO / "src"))
 
-from train_throughput import build_side, load_cfg, make_sb3_env  # noqa: E402
+from train_throughput import build_side, load_cfg  # noqa: E402
 
 VARIANTS = ("sb3", "sg", "sg-bf16")
 EVAL_SEED_OFFSET = 10_000
@@ -84,28 +84,47 @@ def worker(args: argparse.Namespace) -> None:
     model.get_env().close()
     eval_env = make_eval(args.variant, cfg, args.seed)
     t1 = time.perf_counter()
-    scores, lengths = evaluate_policy(model, eval_env, n_eval_episodes=args.eval_episodes, deterministic=cfg.eval.deterministic, return_episode_rewards=True)
+    scores, lengths = evaluate_policy(
+        model,
+        eval_env,
+        n_eval_episodes=args.eval_episodes,
+        deterministic=cfg.eval.deterministic,
+        return_episode_rewards=True,
+    )
     eval_env.close()
-    print("RESULT " + json.dumps({
-        "variant": args.variant,
-        "seed": args.seed,
-        "steps": int(model.num_timesteps),
-        "train_wall_s": wall,
-        "eval_wall_s": time.perf_counter() - t1,
-        "eval_scores": [float(s) for s in scores],
-        "eval_lengths": [int(n) for n in lengths],
-        "train_score_last100": statistics.mean(train_scores) if train_scores else None,
-        "applied": applied,
-    }))
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "variant": args.variant,
+                "seed": args.seed,
+                "steps": int(model.num_timesteps),
+                "train_wall_s": wall,
+                "eval_wall_s": time.perf_counter() - t1,
+                "eval_scores": [float(s) for s in scores],
+                "eval_lengths": [int(n) for n in lengths],
+                "train_score_last100": statistics.mean(train_scores) if train_scores else None,
+                "applied": applied,
+            }
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=300_000, help="training budget in agent steps per run (default 300000)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--steps", type=int, default=300_000, help="training budget in agent steps per run (default 300000)"
+    )
     parser.add_argument("--seeds", default="0,1", help="comma-separated seeds (default 0,1)")
-    parser.add_argument("--variants", default="sb3,sg,sg-bf16", help=f"comma-separated, from {','.join(VARIANTS)} (default all)")
+    parser.add_argument(
+        "--variants", default="sb3,sg,sg-bf16", help=f"comma-separated, from {','.join(VARIANTS)} (default all)"
+    )
     parser.add_argument("--eval-episodes", type=int, default=10, help="whole games per final evaluation (default 10)")
-    parser.add_argument("--force-bf16", action="store_true", help="sg-bf16: apply bf16 even where the CPU only emulates it (slow)")
+    parser.add_argument(
+        "--force-bf16", action="store_true", help="sg-bf16: apply bf16 even where the CPU only emulates it (slow)"
+    )
     parser.add_argument("--json", help="also write every run's result to this JSON file")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--algo", default="ppo", help=argparse.SUPPRESS)
@@ -121,21 +140,40 @@ def main(argv: list[str] | None = None) -> int:
     for name in variants:
         if name not in VARIANTS:
             parser.error(f"unknown variant {name!r} (choose from {','.join(VARIANTS)})")
-    print(f"PPO Breakout, {args.steps:,} steps per run, seeds {seeds}, {args.eval_episodes} evaluation games; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n", flush=True)
+    print(
+        f"PPO Breakout, {args.steps:,} steps per run, seeds {seeds}, {args.eval_episodes} evaluation games; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n",
+        flush=True,
+    )
 
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", "")
     results: list[dict[str, Any]] = []
     for seed in seeds:
         for variant in variants:
-            cmd = [sys.executable, __file__, "--worker", "--algo", args.algo, "--variant", variant, "--seed", str(seed), "--steps", str(args.steps), "--eval-episodes", str(args.eval_episodes)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--worker",
+                "--algo",
+                args.algo,
+                "--variant",
+                variant,
+                "--seed",
+                str(seed),
+                "--steps",
+                str(args.steps),
+                "--eval-episodes",
+                str(args.eval_episodes),
+            ]
             if args.force_bf16:
                 cmd.append("--force-bf16")
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(REPO))
             line = next((x for x in proc.stdout.splitlines() if x.startswith("RESULT ")), None)
             if line is None:
-                raise RuntimeError(f"{variant} seed {seed} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
-            res = json.loads(line[len("RESULT "):])
+                raise RuntimeError(
+                    f"{variant} seed {seed} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+                )
+            res = json.loads(line[len("RESULT ") :])
             res["load"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
             results.append(res)
             scores = res["eval_scores"]
@@ -152,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     for res in results:
         s = res["eval_scores"]
         bf16 = res["applied"].get("bf16", "-").split(" (")[0]
-        print(f"| {res['variant']} | {res['seed']} | {statistics.mean(s):.1f} ± {statistics.pstdev(s):.1f} | {res['train_score_last100'] or 0:.1f} | {res['steps'] / res['train_wall_s']:.0f} | {bf16} |")
+        print(
+            f"| {res['variant']} | {res['seed']} | {statistics.mean(s):.1f} ± {statistics.pstdev(s):.1f} | {res['train_score_last100'] or 0:.1f} | {res['steps'] / res['train_wall_s']:.0f} | {bf16} |"
+        )
     print("\nmean over seeds:")
     for variant in variants:
         means = [statistics.mean(r["eval_scores"]) for r in results if r["variant"] == variant]

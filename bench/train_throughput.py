@@ -56,7 +56,12 @@ try:  # runnable from a clean clone without `pip install -e .`
 except ImportError:
     sys.path.insert(0, str(REPO / "src"))
 
-CONFIGS = {"ppo": "configs/ppo_breakout.yaml", "a2c": "configs/a2c_breakout.yaml", "dqn": "configs/dqn_breakout.yaml", "qrdqn": "configs/qrdqn_breakout.yaml"}
+CONFIGS = {
+    "ppo": "configs/ppo_breakout.yaml",
+    "a2c": "configs/a2c_breakout.yaml",
+    "dqn": "configs/dqn_breakout.yaml",
+    "qrdqn": "configs/qrdqn_breakout.yaml",
+}
 VARIANTS = ("sb3", "sg", "sg-bf16", "sg-fp32", "sg-compile")
 SB3_GYM_ID = "BreakoutNoFrameskip-v4"
 
@@ -148,7 +153,19 @@ def worker(args: argparse.Namespace) -> None:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     steps = model.num_timesteps - start_steps
     model.get_env().close()
-    print("RESULT " + json.dumps({"steps": steps, "wall_s": wall, "cpu_s": cpu, "warmup_steps": warmup, "warmup_s": warm_s, "applied": applied}))
+    print(
+        "RESULT "
+        + json.dumps(
+            {
+                "steps": steps,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "warmup_steps": warmup,
+                "warmup_s": warm_s,
+                "applied": applied,
+            }
+        )
+    )
 
 
 def _default_warmup(cfg: Any, args: argparse.Namespace) -> int:
@@ -199,9 +216,17 @@ def update_step(args: argparse.Namespace) -> int:
             print(f"{name}: skipped (this CPU has no native bf16; --force-bf16 measures the emulated path)")
             continue
         torch.manual_seed(0)
-        policy = ActorCriticCnnPolicy(obs_space, gym.spaces.Discrete(4), lambda _: 2.5e-4, features_extractor_class=SimpleNatureCNN, optimizer_kwargs={"eps": 1e-5})
+        policy = ActorCriticCnnPolicy(
+            obs_space,
+            gym.spaces.Discrete(4),
+            lambda _: 2.5e-4,
+            features_extractor_class=SimpleNatureCNN,
+            optimizer_kwargs={"eps": 1e-5},
+        )
         model = types.SimpleNamespace(policy=policy)
-        applied = apply_compute(model, ComputeConfig(**fields), "cpu", allow_emulated_bf16=args.force_bf16) if fields else {}
+        applied = (
+            apply_compute(model, ComputeConfig(**fields), "cpu", allow_emulated_bf16=args.force_bf16) if fields else {}
+        )
         models[name] = (policy, applied)
 
     def update(policy: Any) -> None:  # PPO's minibatch step (stable_baselines3 PPO.train)
@@ -243,7 +268,9 @@ def update_step(args: argparse.Namespace) -> int:
     print("|---|---:|---:|---:|---:|")
     for name in models:
         med = statistics.median(times[name])
-        print(f"| {name} | {1e3 * med:.0f} | {1e3 * min(times[name]):.0f}..{1e3 * max(times[name]):.0f} | {base / med:.2f}x | {1e3 * statistics.median(fwd[name]):.2f} |")
+        print(
+            f"| {name} | {1e3 * med:.0f} | {1e3 * min(times[name]):.0f}..{1e3 * max(times[name]):.0f} | {base / med:.2f}x | {1e3 * statistics.median(fwd[name]):.2f} |"
+        )
     return 0
 
 
@@ -257,7 +284,19 @@ def _load() -> str:
 
 
 def run_one(algo: str, variant: str, args: argparse.Namespace) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--worker", "--algo", algo, "--variant", variant, "--steps", str(args.steps), "--dqn-learning-starts", str(args.dqn_learning_starts)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--worker",
+        "--algo",
+        algo,
+        "--variant",
+        variant,
+        "--steps",
+        str(args.steps),
+        "--dqn-learning-starts",
+        str(args.dqn_learning_starts),
+    ]
     if args.warmup:
         cmd += ["--warmup", str(args.warmup)]
     if args.force_bf16:
@@ -267,21 +306,46 @@ def run_one(algo: str, variant: str, args: argparse.Namespace) -> dict[str, Any]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(REPO))
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
-    raise RuntimeError(f"{algo}/{variant} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+            return json.loads(line[len("RESULT ") :])
+    raise RuntimeError(
+        f"{algo}/{variant} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algos", default="ppo,a2c,dqn", help="comma-separated: ppo,a2c,dqn,qrdqn (default ppo,a2c,dqn)")
-    parser.add_argument("--variants", default="sb3,sg,sg-bf16", help=f"comma-separated, from {','.join(VARIANTS)} (default sb3,sg,sg-bf16)")
-    parser.add_argument("--steps", type=int, default=4096, help="timed agent steps per run, after the warm-up (default 4096)")
-    parser.add_argument("--warmup", type=int, default=0, help="warm-up agent steps (default: one update cycle; DQN learning_starts + 1000)")
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats; the median is reported (default 3)")
-    parser.add_argument("--dqn-learning-starts", type=int, default=1000, help="DQN/QR-DQN learning_starts on both sides (default 1000)")
-    parser.add_argument("--force-bf16", action="store_true", help="sg-bf16: apply bf16 even where the CPU only emulates it")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--algos", default="ppo,a2c,dqn", help="comma-separated: ppo,a2c,dqn,qrdqn (default ppo,a2c,dqn)"
+    )
+    parser.add_argument(
+        "--variants",
+        default="sb3,sg,sg-bf16",
+        help=f"comma-separated, from {','.join(VARIANTS)} (default sb3,sg,sg-bf16)",
+    )
+    parser.add_argument(
+        "--steps", type=int, default=4096, help="timed agent steps per run, after the warm-up (default 4096)"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=0,
+        help="warm-up agent steps (default: one update cycle; DQN learning_starts + 1000)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="interleaved repeats; the median is reported (default 3)"
+    )
+    parser.add_argument(
+        "--dqn-learning-starts", type=int, default=1000, help="DQN/QR-DQN learning_starts on both sides (default 1000)"
+    )
+    parser.add_argument(
+        "--force-bf16", action="store_true", help="sg-bf16: apply bf16 even where the CPU only emulates it"
+    )
     parser.add_argument("--json", help="also write all raw measurements to this JSON file")
-    parser.add_argument("--update-step", action="store_true", help="measure one PPO minibatch update per compute option instead")
+    parser.add_argument(
+        "--update-step", action="store_true", help="measure one PPO minibatch update per compute option instead"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--algo", help=argparse.SUPPRESS)
     parser.add_argument("--variant", help=argparse.SUPPRESS)
@@ -304,9 +368,15 @@ def main(argv: list[str] | None = None) -> int:
     import stable_baselines3
     import torch
 
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}")
-    print(f"python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads), stable-baselines3 {stable_baselines3.__version__}")
-    print(f"timed steps per run: {args.steps}, repeats: {args.repeats} (interleaved), load average at start: {_load()}\n")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}"
+    )
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__} ({torch.get_num_threads()} threads), stable-baselines3 {stable_baselines3.__version__}"
+    )
+    print(
+        f"timed steps per run: {args.steps}, repeats: {args.repeats} (interleaved), load average at start: {_load()}\n"
+    )
 
     results: dict[tuple[str, str], list[dict[str, Any]]] = {(a, v): [] for a in algos for v in variants}
     loads = []
@@ -314,17 +384,22 @@ def main(argv: list[str] | None = None) -> int:
         loads.append(_load())
         for algo in algos:
             # Rotate the order each repeat so no variant always runs first.
-            order = variants[rep % len(variants):] + variants[: rep % len(variants)]
+            order = variants[rep % len(variants) :] + variants[: rep % len(variants)]
             for variant in order:
                 res = run_one(algo, variant, args)
                 results[(algo, variant)].append(res)
-                print(f"repeat {rep + 1}/{args.repeats} {algo:5s} {variant:10s} {res['steps'] / res['wall_s']:7.1f} steps/s  cpu {1e3 * res['cpu_s'] / res['steps']:5.2f} ms/step  (load {_load()})", flush=True)
+                print(
+                    f"repeat {rep + 1}/{args.repeats} {algo:5s} {variant:10s} {res['steps'] / res['wall_s']:7.1f} steps/s  cpu {1e3 * res['cpu_s'] / res['steps']:5.2f} ms/step  (load {_load()})",
+                    flush=True,
+                )
     loads.append(_load())
 
     print(f"\nload average (1, 5, 15 min) before each repeat and at the end: {' | '.join(loads)}\n")
     # Two ratios against sb3: of the medians, and the median of the per-repeat ratios (each
     # variant against the sb3 run of the same repeat, minutes apart: less exposed to drift).
-    print("| algo | variant | steps/s (median) | min..max | CPU ms / step | vs sb3 (medians) | vs sb3 (paired) | compute applied |")
+    print(
+        "| algo | variant | steps/s (median) | min..max | CPU ms / step | vs sb3 (medians) | vs sb3 (paired) | compute applied |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---|")
     paired: dict[tuple[str, str], float] = {}
     for algo in algos:
@@ -340,18 +415,32 @@ def main(argv: list[str] | None = None) -> int:
                 paired[(algo, variant)] = statistics.median(a / b for a, b in zip(rates, base_rates))
                 ratio, pair = f"{median / statistics.median(base_rates):.2f}x", f"{paired[(algo, variant)]:.2f}x"
             applied = runs[-1]["applied"]
-            what = ", ".join(f"{k} {v.split(' (')[0]}" for k, v in applied.items() if k in ("env", "channels_last", "compile", "bf16", "optimizer"))
-            print(f"| {algo} | {variant} | {median:.0f} | {min(rates):.0f}..{max(rates):.0f} | {cpu:.2f} | {ratio} | {pair} | {what} |")
+            what = ", ".join(
+                f"{k} {v.split(' (')[0]}"
+                for k, v in applied.items()
+                if k in ("env", "channels_last", "compile", "bf16", "optimizer")
+            )
+            print(
+                f"| {algo} | {variant} | {median:.0f} | {min(rates):.0f}..{max(rates):.0f} | {cpu:.2f} | {ratio} | {pair} | {what} |"
+            )
     if ("ppo", "sb3") in results:
         print("\ntargets (PPO, paired ratio): sg >= 1.4x sb3, sg-bf16 >= 1.8x sb3")
         for variant, target in (("sg", 1.4), ("sg-bf16", 1.8)):
             if ("ppo", variant) in paired:
                 ratio = paired[("ppo", variant)]
                 bf16_applied = results[("ppo", variant)][-1]["applied"].get("bf16", "off").startswith("on")
-                note = " (bf16 was not applied: see the compute column)" if variant == "sg-bf16" and not bf16_applied else ""
-                print(f"  ppo {variant}: {ratio:.2f}x ({'met' if ratio >= target else 'MISSED'}, target {target}x){note}")
+                note = (
+                    " (bf16 was not applied: see the compute column)"
+                    if variant == "sg-bf16" and not bf16_applied
+                    else ""
+                )
+                print(
+                    f"  ppo {variant}: {ratio:.2f}x ({'met' if ratio >= target else 'MISSED'}, target {target}x){note}"
+                )
     if args.json:
-        Path(args.json).write_text(json.dumps({f"{a}/{v}": r for (a, v), r in results.items()} | {"loads": loads}, indent=1))
+        Path(args.json).write_text(
+            json.dumps({f"{a}/{v}": r for (a, v), r in results.items()} | {"loads": loads}, indent=1)
+        )
     return 0
 
 

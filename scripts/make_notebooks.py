@@ -47,7 +47,7 @@ def code(text: str):
 
 
 SETUP = code(
-    '''
+    """
     # Setup: find the repository root (this works from notebooks/ or from the repository root),
     # read the quick-mode switch, and choose where this notebook writes its runs.
     import os
@@ -74,7 +74,7 @@ SETUP = code(
     print(f"repository : {ROOT}")
     print(f"runs go to : {RUNS}")
     print(f"quick mode : {QUICK}   (set SIMPLE_GAME_QUICK=1 for a fast smoke run)")
-    '''
+    """
 )
 
 # Shared by the notebooks that train: run `simple_game.train` in this kernel and find its run.
@@ -86,7 +86,7 @@ TRAIN_HELPERS = code(
 
     import matplotlib.pyplot as plt
 
-    from simple_game.train import main as train_main
+    from simple_game.cli.train import main as train_main
 
 
     def train(config, name, overrides):
@@ -170,7 +170,7 @@ NB01 = [
         """
     ),
     code(
-        '''
+        """
         import numpy as np
         import matplotlib.pyplot as plt
 
@@ -179,7 +179,7 @@ NB01 = [
         cfg = load_config(ROOT / "configs" / "ppo_breakout.yaml")
         for key, value in cfg.env.model_dump().items():
             print(f"env.{key:24s} {value}")
-        '''
+        """
     ),
     md(
         """
@@ -191,7 +191,7 @@ NB01 = [
         """
     ),
     code(
-        '''
+        """
         import gymnasium as gym
 
         from simple_game.envs import ale_kwargs, gym_id, register_ale
@@ -206,7 +206,7 @@ NB01 = [
         plt.imshow(raw_frame)
         plt.title(f"raw frame {raw_frame.shape}")
         plt.show()
-        '''
+        """
     ),
     md(
         f"""
@@ -221,7 +221,7 @@ NB01 = [
         """
     ),
     code(
-        '''
+        """
         from simple_game.envs import make_atari_env
 
         env = make_atari_env(cfg.env, training=False, seed=0, render_mode="rgb_array")
@@ -238,7 +238,7 @@ NB01 = [
         axes[1].imshow(obs[:, :, 0], cmap="gray")
         axes[1].set_title(f"observation {obs.shape[0]}x{obs.shape[1]} gray")
         plt.show()
-        '''
+        """
     ),
     md(
         """
@@ -250,14 +250,14 @@ NB01 = [
         """
     ),
     code(
-        '''
+        """
         ale = env.unwrapped.ale
         before = ale.getEpisodeFrameNumber()
         env.step(0)
         after = ale.getEpisodeFrameNumber()
         print(f"one agent step advanced the emulator {after - before} frames (env.frame_skip = {cfg.env.frame_skip})")
         env.close()
-        '''
+        """
     ),
     md(
         """
@@ -271,7 +271,7 @@ NB01 = [
         """
     ),
     code(
-        '''
+        """
         si_cfg = load_config(ROOT / "configs" / "ppo_breakout.yaml", overrides=["env.game=SpaceInvaders"])
         si_env = gym.make(gym_id(si_cfg.env.game), **ale_kwargs(si_cfg.env))
         previous, _ = si_env.reset(seed=0)
@@ -294,7 +294,7 @@ NB01 = [
             ax.axis("off")
         plt.suptitle(f"{n_pixels} pixels are lit in only one of the two frames")
         plt.show()
-        '''
+        """
     ),
     md(
         """
@@ -312,7 +312,7 @@ NB01 = [
         """
     ),
     code(
-        '''
+        """
         from simple_game.envs import make_vec_env
 
         vec_env = make_vec_env(cfg.env, training=False, seed=0, n_envs=1, backend="dummy")
@@ -333,7 +333,7 @@ NB01 = [
         axes[-1].set_title("what moved: |newest - oldest|")
         axes[-1].axis("off")
         plt.show()
-        '''
+        """
     ),
     md(
         """
@@ -348,14 +348,14 @@ NB01 = [
         """
     ),
     code(
-        '''
+        """
         from simple_game.envs import action_meanings
 
         for game in ("Breakout", "Pong", "SpaceInvaders"):
             game_cfg = load_config(ROOT / "configs" / "ppo_breakout.yaml", overrides=[f"env.game={game}"])
             meanings = action_meanings(game_cfg.env)
             print(f"{game:14s} {len(meanings)} actions: {meanings}")
-        '''
+        """
     ),
     md(
         f"""
@@ -370,7 +370,7 @@ NB01 = [
         """
     ),
     code(
-        '''
+        """
         train_env = make_atari_env(cfg.env, training=True, seed=0)
         obs, info = train_env.reset(seed=0)
         ale = train_env.unwrapped.ale
@@ -385,7 +385,7 @@ NB01 = [
         print(f"the training episode ended after {steps} agent steps, with {ale.lives()} lives still left in the game")
         print("rewards the agent saw (clipped):", sorted(rewards_seen))
         train_env.close()
-        '''
+        """
     ),
     md(
         f"""
@@ -401,7 +401,7 @@ NB01 = [
         """
     ),
     code(
-        '''
+        """
         from simple_game.envs import make_eval_env
 
         N_GAMES = 3 if QUICK else 10
@@ -428,7 +428,7 @@ NB01 = [
         plt.title("random agent, whole games, raw score")
         plt.legend()
         plt.show()
-        '''
+        """
     ),
     md(
         """
@@ -492,7 +492,7 @@ NB02 = [
         """
     ),
     code(
-        '''
+        """
         from simple_game.config import dump_config, load_config
 
         if QUICK:  # seconds: shows the mechanics, learns nothing
@@ -506,7 +506,7 @@ NB02 = [
 
         cfg = load_config(ROOT / "configs" / "ppo_breakout.yaml", overrides=OVERRIDES)
         print(dump_config(cfg))
-        '''
+        """
     ),
     md(
         """
@@ -523,13 +523,13 @@ NB02 = [
         """
     ),
     code(
-        '''
+        """
         run_dir = train("configs/ppo_breakout.yaml", "nb02_ppo_breakout", OVERRIDES)
         print("\\nrun directory:", run_dir)
         for path in sorted(run_dir.rglob("*")):
             if path.is_file():
                 print(f"  {str(path.relative_to(run_dir)):55s} {path.stat().st_size:>10,} bytes")
-        '''
+        """
     ),
     md(
         """
@@ -546,11 +546,11 @@ NB02 = [
         """
     ),
     code(
-        '''
+        """
         summary = json.loads((run_dir / "summary.json").read_text())
         for key in ("algo", "game", "steps_done", "wall_time_s", "fps", "final_eval_mean", "best_eval_mean", "status"):
             print(f"{key:16s} {summary.get(key)}")
-        '''
+        """
     ),
     md(
         """
@@ -562,7 +562,7 @@ NB02 = [
         """
     ),
     code(
-        '''
+        """
         progress = read_csv(run_dir / "progress.csv")
         evals = read_csv(run_dir / "eval.csv")
         print(f"progress.csv: {len(progress.get('time/total_timesteps', []))} rows")
@@ -573,7 +573,7 @@ NB02 = [
         print("\\neval.csv:")
         for i, step in enumerate(evals["timesteps"]):
             print(f"  step {step:>9,.0f}: score {evals['mean_score'][i]:.1f} ± {evals['std_score'][i]:.1f} over {evals['n_episodes'][i]:.0f} games")
-        '''
+        """
     ),
     md(
         f"""
@@ -593,7 +593,7 @@ NB02 = [
         """
     ),
     code(
-        '''
+        """
         train_x, train_y = curve(progress, "time/total_timesteps", "rollout/ep_rew_mean")
         eval_x, eval_y = curve(evals, "timesteps", "mean_score")
         _, eval_std = curve(evals, "timesteps", "std_score")
@@ -613,7 +613,7 @@ NB02 = [
         plt.grid(alpha=0.3)
         plt.legend()
         plt.show()
-        '''
+        """
     ),
     md(
         f"""
@@ -634,7 +634,7 @@ NB02 = [
         """
     ),
     code(
-        '''
+        """
         x, y = curve(progress, "time/total_timesteps", "train/entropy_loss")
         plt.figure(figsize=(6, 3))
         plt.plot(x, [-v for v in y], "o-")
@@ -643,7 +643,7 @@ NB02 = [
         plt.title(f"entropy; a uniform policy over 4 actions has ln 4 = {math.log(4):.2f}")
         plt.grid(alpha=0.3)
         plt.show()
-        '''
+        """
     ),
     md(
         """
@@ -665,7 +665,7 @@ NB02 = [
         """
     ),
     code(
-        '''
+        """
         import subprocess
 
         from IPython.display import Image, display
@@ -675,7 +675,7 @@ NB02 = [
             check=True,
         )
         display(Image(filename=str(run_dir / "learning_curve.png"), width=600))
-        '''
+        """
     ),
     md(
         """
@@ -739,7 +739,7 @@ NB03 = [
         """
     ),
     code(
-        '''
+        """
         if QUICK:  # seconds per run: shows the mechanics, learns nothing
             STEPS = 256
             SHARED = [f"total_timesteps={STEPS}", "eval.freq=128", "eval.episodes=1", "checkpoint.freq=256"]
@@ -760,7 +760,7 @@ NB03 = [
                         "hyperparams.exploration_fraction=0.1"],
             }
         SHARED.append("logging.console_interval_s=30")
-        '''
+        """
     ),
     md(
         """
@@ -770,12 +770,12 @@ NB03 = [
         """
     ),
     code(
-        '''
+        """
         runs = {}
         for algo in ("ppo", "a2c", "dqn"):
             print(f"\\n========== {algo.upper()} ==========")
             runs[algo] = train(f"configs/{algo}_breakout.yaml", f"nb03_{algo}_breakout", SHARED + PER_ALGO[algo])
-        '''
+        """
     ),
     md(
         """
@@ -787,7 +787,7 @@ NB03 = [
         """
     ),
     code(
-        '''
+        """
         COLORS = {"ppo": "tab:blue", "a2c": "tab:green", "dqn": "tab:red"}
         fig, (ax_eval, ax_train) = plt.subplots(1, 2, figsize=(13, 4.5), sharey=True)
         for algo, run_dir in runs.items():
@@ -808,7 +808,7 @@ NB03 = [
         plt.suptitle(f"Breakout, {STEPS:,} steps per algorithm, one seed each")
         plt.tight_layout()
         plt.show()
-        '''
+        """
     ),
     md(
         """
@@ -819,14 +819,14 @@ NB03 = [
         """
     ),
     code(
-        '''
+        """
         print(f"{'algo':6s} {'steps':>9s} {'wall time':>10s} {'fps':>8s} {'final eval':>12s} {'best eval':>10s}")
         for algo, run_dir in runs.items():
             s = json.loads((run_dir / "summary.json").read_text())
             final = f"{s['final_eval_mean']:.1f} ± {s['final_eval_std']:.1f}" if s.get("final_eval_mean") is not None else "-"
             best = f"{s['best_eval_mean']:.1f}" if s.get("best_eval_mean") is not None else "-"
             print(f"{algo:6s} {s['steps_done']:>9,} {s['wall_time_s']:>9.0f}s {s['fps']:>8.0f} {final:>12s} {best:>10s}")
-        '''
+        """
     ),
     md(
         f"""
@@ -840,7 +840,7 @@ NB03 = [
         """
     ),
     code(
-        '''
+        """
         from simple_game.config import load_config
 
         dqn_cfg = load_config(ROOT / "configs" / "dqn_breakout.yaml", overrides=SHARED + PER_ALGO["dqn"])
@@ -859,7 +859,7 @@ NB03 = [
         plt.grid(alpha=0.3)
         plt.legend()
         plt.show()
-        '''
+        """
     ),
     md(
         f"""
@@ -927,7 +927,7 @@ NB04 = [
         """
     ),
     code(
-        '''
+        """
         previous = sorted(RUNS.glob("nb02_ppo_breakout_*/summary.json"))
         previous = [p.parent for p in previous if json.loads(p.read_text()).get("status") == "finished"]
         if previous and not QUICK:
@@ -944,7 +944,7 @@ NB04 = [
                 "logging.console_interval_s=30",
             ])
         print("checkpoints:", sorted(p.name for p in (run_dir / "checkpoints").iterdir()))
-        '''
+        """
     ),
     md(
         """
@@ -967,8 +967,8 @@ NB04 = [
         """
     ),
     code(
-        '''
-        from simple_game.evaluate import main as evaluate_main
+        """
+        from simple_game.cli.evaluate import main as evaluate_main
 
         EPISODES = 2 if QUICK else 10
         reports = {}
@@ -977,10 +977,10 @@ NB04 = [
             exit_code = evaluate_main([str(run_dir), "--episodes", str(EPISODES), "--json", str(out), *extra])
             assert exit_code == 0, f"evaluate exited {exit_code}"
             reports[who] = json.loads(out.read_text())
-        '''
+        """
     ),
     code(
-        '''
+        """
         fig, ax = plt.subplots(figsize=(7, 3.5))
         for i, (who, report) in enumerate(reports.items()):
             scores = report["episode_scores"]
@@ -994,7 +994,7 @@ NB04 = [
         ax.grid(alpha=0.3)
         plt.show()
         print("protocol:", reports["agent"]["protocol"])
-        '''
+        """
     ),
     md(
         f"""
@@ -1018,10 +1018,10 @@ NB04 = [
         """
     ),
     code(
-        '''
+        """
         from IPython.display import Video, display
 
-        from simple_game.record import main as record_main
+        from simple_game.cli.record import main as record_main
 
         video = run_dir / "videos" / "notebook_agent.mp4"
         if QUICK:  # 150 agent steps = 10 seconds of play, small
@@ -1032,7 +1032,7 @@ NB04 = [
         assert exit_code == 0, f"record exited {exit_code}"
         print(f"{video.stat().st_size / 1e6:.2f} MB")
         display(Video(str(video), embed=True, width=480))
-        '''
+        """
     ),
     md(
         """
@@ -1088,7 +1088,7 @@ NB05 = [
         """
     ),
     code(
-        '''
+        """
         if QUICK:
             THRESHOLDS, WINDOW = [0, 1], 1  # reached by the first game or two: shows the mechanism only
             BUDGET = ["total_timesteps=512", "env.n_envs=1", "hyperparams.n_steps=128", "hyperparams.batch_size=64",
@@ -1102,10 +1102,10 @@ NB05 = [
 
         milestones = [f"milestones.thresholds={THRESHOLDS}", f"milestones.window={WINDOW}"]
         run_dir = train("configs/ppo_breakout_data.yaml", "nb05_ppo_breakout_data", BUDGET + milestones)
-        '''
+        """
     ),
     code(
-        '''
+        """
         from simple_game.runs import read_checkpoint_metadata
 
         skill_files = sorted((run_dir / "checkpoints").glob("skill_level_*.zip"))
@@ -1115,7 +1115,7 @@ NB05 = [
                   f">= {meta['threshold']:g}, reached at step {meta['step']:,}")
         if not skill_files:
             print("no tier reached yet: train longer, or lower the thresholds")
-        '''
+        """
     ),
     md(
         """
@@ -1136,8 +1136,8 @@ NB05 = [
         """
     ),
     code(
-        '''
-        from simple_game.collect import main as collect_main
+        """
+        from simple_game.cli.collect import main as collect_main
 
         tiers = ["{random: true}"] + [f"{{checkpoint: {p.stem}}}" for p in skill_files]
         if not skill_files:
@@ -1150,7 +1150,7 @@ NB05 = [
             argv += ["--set", f"max_steps={MAX_STEPS}"]
         print("python -m simple_game.collect " + " ".join(argv))
         assert collect_main(argv) == 0
-        '''
+        """
     ),
     md(
         """
@@ -1161,9 +1161,9 @@ NB05 = [
         """
     ),
     code(
-        '''
+        """
         assert collect_main(["verify", str(data_dir)]) == 0
-        '''
+        """
     ),
     md(
         """
@@ -1180,7 +1180,7 @@ NB05 = [
         """
     ),
     code(
-        '''
+        """
         manifest = json.loads((data_dir / "manifest.json").read_text())
         print("game:", manifest["game"], "| protocol:", manifest["protocol"])
         for tier in manifest["tiers"]:
@@ -1193,7 +1193,7 @@ NB05 = [
             tier_logs[path.name.removesuffix("_actions.json")] = json.loads(path.read_text())
         first = next(iter(tier_logs.values()))["episodes"][0]
         print("\\nkeys of one episode record:", sorted(first))
-        '''
+        """
     ),
     md(
         """
@@ -1201,7 +1201,7 @@ NB05 = [
         """
     ),
     code(
-        '''
+        """
         N_FRAMES, START = 8, 20
         fig, axes = plt.subplots(len(tier_logs), N_FRAMES, figsize=(1.8 * N_FRAMES, 2.4 * len(tier_logs)), squeeze=False)
         for row, (tier, log) in zip(axes, tier_logs.items()):
@@ -1219,7 +1219,7 @@ NB05 = [
         plt.suptitle("frame t and the action taken on it")
         plt.tight_layout()
         plt.show()
-        '''
+        """
     ),
     md(
         """
@@ -1228,7 +1228,7 @@ NB05 = [
         """
     ),
     code(
-        '''
+        """
         meanings = next(iter(tier_logs.values()))["action_meanings"]
         fig, ax = plt.subplots(figsize=(7, 3.5))
         width = 0.8 / len(tier_logs)
@@ -1240,7 +1240,7 @@ NB05 = [
         ax.set_ylabel("share of actions")
         ax.legend()
         plt.show()
-        '''
+        """
     ),
     md(
         """

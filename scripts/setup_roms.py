@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 try:
-    from simple_game.roms import main
+    from simple_game.cli.roms import main
 except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from simple_game.roms import main
+    from simple_game.cli.roms import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -22,7 +22,9 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, check: bool = False) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, cwd: Path | None = None, timeout: float = 600, check: bool = False
+) -> subprocess.CompletedProcess:
     """``python -m simple_game.<args>``; returns the completed process (stdout/stderr as text)."""
     proc = subprocess.run(
         [sys.executable, "-m", *args],
@@ -33,7 +35,9 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, check: bo
         timeout=timeout,
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"{args} exited {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}")
+        raise AssertionError(
+            f"{args} exited {proc.returncode}\nstdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 

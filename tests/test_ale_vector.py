@@ -18,7 +18,7 @@ from stable_baselines3.common.evaluation import evaluate_policy  # noqa: E402
 from stable_baselines3.common.monitor import Monitor  # noqa: E402
 from stable_baselines3.common.vec_env import VecEnv, VecFrameStack, VecTransposeImage  # noqa: E402
 
-from simple_game.ale_vector import AleVectorEnv  # noqa: E402
+from simple_game.envs.ale_vector import AleVectorEnv  # noqa: E402
 
 gym.register_envs(ale_py)
 
@@ -262,7 +262,9 @@ class _RandomPolicy:
 def test_evaluate_policy_reports_full_game_raw_scores(training):
     env = ale_env("breakout", 1, training=training, seed=5)
     try:
-        rewards, lengths = evaluate_policy(_RandomPolicy(0), env, n_eval_episodes=2, return_episode_rewards=True, warn=True)
+        rewards, lengths = evaluate_policy(
+            _RandomPolicy(0), env, n_eval_episodes=2, return_episode_rewards=True, warn=True
+        )
     finally:
         env.close()
     # Replay by hand on an eval env (raw rewards, game-over dones): same seed, same policy

@@ -24,7 +24,18 @@ def collection(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """A tiny trained checkpoint, and a 2-tier x 3-episode dataset recorded from it."""
     root = tmp_path_factory.mktemp("collect")
     runs = root / "runs"
-    run_cli("simple_game.train", "--config", str(SMOKE), "--runs-dir", str(runs), "--set", "total_timesteps=256", "--set", "eval.freq=0", check=True)
+    run_cli(
+        "simple_game.train",
+        "--config",
+        str(SMOKE),
+        "--runs-dir",
+        str(runs),
+        "--set",
+        "total_timesteps=256",
+        "--set",
+        "eval.freq=0",
+        check=True,
+    )
     run = only_run_dir(runs)
     config = root / "collect.yaml"
     config.write_text(
@@ -36,7 +47,11 @@ def collection(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def _hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _actions(data: Path, level: int) -> dict:
@@ -50,33 +65,53 @@ def test_layout_records_and_pairing(collection: dict) -> None:
     data = collection["data"]
     assert "frames/s" in collection["stdout"]
     assert sorted(p.name for p in data.iterdir()) == ["actions", "manifest.json", "raw_gameplay"]
-    assert sorted(p.name for p in (data / "actions").iterdir()) == ["skill_level_0_actions.json", "skill_level_1_actions.json"]
+    assert sorted(p.name for p in (data / "actions").iterdir()) == [
+        "skill_level_0_actions.json",
+        "skill_level_1_actions.json",
+    ]
     assert sorted(p.name for p in (data / "raw_gameplay").iterdir()) == ["skill_level_0", "skill_level_1"]
     for level in (0, 1):
         actions = _actions(data, level)
         assert actions["action_meanings"] == ["NOOP", "FIRE", "RIGHT", "LEFT"] and actions["skill_level"] == level
         episodes = actions["episodes"]
         assert [e["episode_id"] for e in episodes] == [f"skill_level_{level}/episode_{i:03d}" for i in range(EPISODES)]
-        assert sorted(p.name for p in (data / "raw_gameplay" / f"skill_level_{level}").iterdir()) == [f"episode_{i:03d}" for i in range(EPISODES)]
+        assert sorted(p.name for p in (data / "raw_gameplay" / f"skill_level_{level}").iterdir()) == [
+            f"episode_{i:03d}" for i in range(EPISODES)
+        ]
         for ep in episodes:
             T = ep["length"]
             assert T > 0 and ep["frames"] == T + 1
             for key in ("actions", "action_names", "rewards", "lives", "terminated", "truncated"):
                 assert len(ep[key]) == T, key
             assert ep["action_names"] == [actions["action_meanings"][a] for a in ep["actions"]]
-            assert ep["score"] == sum(ep["rewards"]) and ep["skill_level"] == level and ep["split"] in ("train", "validation")
+            assert (
+                ep["score"] == sum(ep["rewards"])
+                and ep["skill_level"] == level
+                and ep["split"] in ("train", "validation")
+            )
             assert all(a >= b for a, b in zip([ep["start_lives"]] + ep["lives"], ep["lives"]))  # lives never come back
             # Pairing: frames 0..T (frame t seen before action t, frame T after the last action).
             folder = data / "raw_gameplay" / ep["episode_id"]
-            assert sorted(p.name for p in folder.iterdir()) == ["episode.json"] + [f"frame_{t:05d}.png" for t in range(T + 1)]
+            assert sorted(p.name for p in folder.iterdir()) == ["episode.json"] + [
+                f"frame_{t:05d}.png" for t in range(T + 1)
+            ]
             with Image.open(folder / "frame_00000.png") as img:
                 assert img.mode == "L" and img.size == (84, 84)
             if level == 0:  # random tier: whole games, ended by game over
-                assert ep["end"] == "game_over" and ep["terminated"] == [False] * (T - 1) + [True] and ep["lives"][-1] == 0
+                assert (
+                    ep["end"] == "game_over" and ep["terminated"] == [False] * (T - 1) + [True] and ep["lives"][-1] == 0
+                )
                 assert ep["source"] == "random" and ep["checkpoint"] is None
             else:
-                assert ep["source"] == "checkpoint" and ep["checkpoint"].endswith("step_256.zip") and ep["algo"] == "ppo"
-                assert T <= CAP and (ep["end"] == "max_steps") == (T == CAP) and ep["sampling"] == "epsilon" and ep["epsilon"] == 0.05
+                assert (
+                    ep["source"] == "checkpoint" and ep["checkpoint"].endswith("step_256.zip") and ep["algo"] == "ppo"
+                )
+                assert (
+                    T <= CAP
+                    and (ep["end"] == "max_steps") == (T == CAP)
+                    and ep["sampling"] == "epsilon"
+                    and ep["epsilon"] == 0.05
+                )
     # The per-episode seeds differ, and the split is the seeded permutation's.
     seeds = [ep["seed"] for lv in (0, 1) for ep in _actions(data, lv)["episodes"]]
     assert len(set(seeds)) == len(seeds)
@@ -90,7 +125,11 @@ def test_manifest_and_split(collection: dict) -> None:
     manifest = json.loads((data / "manifest.json").read_text())
     assert manifest["complete"] is True and manifest["game"] == "breakout" and manifest["protocol"] == "classic"
     assert {"simple_game", "ale_py", "gymnasium"} <= set(manifest["versions"])
-    assert manifest["frames"]["color"] == "grayscale" and manifest["frames"]["shape"] == [84, 84] and manifest["frames"]["final_frame_stored"]
+    assert (
+        manifest["frames"]["color"] == "grayscale"
+        and manifest["frames"]["shape"] == [84, 84]
+        and manifest["frames"]["final_frame_stored"]
+    )
     assert manifest["env"]["noop_max"] == 30 and manifest["env"]["sticky_probability"] == 0.0
     val_all = []
     for tier in manifest["tiers"]:
@@ -100,7 +139,9 @@ def test_manifest_and_split(collection: dict) -> None:
         assert tier["score"]["min"] == min(scores) and tier["score"]["max"] == max(scores)
         assert tier["score"]["mean"] == pytest.approx(sum(scores) / len(scores))
         val = [e["episode_id"] for e in episodes if e["split"] == "validation"]
-        assert val == [f"{tier['name']}/episode_{i:03d}" for i in validation_indices(3, tier["skill_level"], EPISODES, 0.1)]
+        assert val == [
+            f"{tier['name']}/episode_{i:03d}" for i in validation_indices(3, tier["skill_level"], EPISODES, 0.1)
+        ]
         assert len(val) == 1 == tier["validation_episodes"]
         val_all += val
     assert manifest["split"]["validation"] == val_all and len(manifest["split"]["train"]) == 2 * EPISODES - len(val_all)
@@ -146,13 +187,24 @@ def test_verify_detects_an_altered_action(collection: dict, tmp_path: Path) -> N
 
 def test_verify_rejects_a_directory_that_is_not_a_dataset(tmp_path: Path) -> None:
     proc = run_cli("simple_game.collect", "verify", str(tmp_path))
-    assert proc.returncode == 2 and proc.stderr.strip() == f"error: {tmp_path}: not a simple-game dataset (no manifest.json)"
+    assert (
+        proc.returncode == 2
+        and proc.stderr.strip() == f"error: {tmp_path}: not a simple-game dataset (no manifest.json)"
+    )
 
 
 @pytest.mark.slow
 def test_killed_collection_resumes_to_the_same_files(collection: dict, tmp_path: Path) -> None:
     out = tmp_path / "resumed"
-    args = [sys.executable, "-m", "simple_game.collect", "--config", str(collection["config"]), "--set", f"output={out}"]
+    args = [
+        sys.executable,
+        "-m",
+        "simple_game.collect",
+        "--config",
+        str(collection["config"]),
+        "--set",
+        f"output={out}",
+    ]
     proc = subprocess.Popen(args, cwd=REPO, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
@@ -169,7 +221,9 @@ def test_killed_collection_resumes_to_the_same_files(collection: dict, tmp_path:
         if ".tmp-" not in folder.name:
             record = json.loads((folder / "episode.json").read_text())
             assert len(list(folder.glob("*.png"))) == record["frames"]
-    resumed = run_cli("simple_game.collect", "--config", str(collection["config"]), "--set", f"output={out}", check=True)
+    resumed = run_cli(
+        "simple_game.collect", "--config", str(collection["config"]), "--set", f"output={out}", check=True
+    )
     assert "already recorded" in resumed.stdout
     assert _hashes(out) == _hashes(collection["data"])
 
@@ -180,7 +234,9 @@ def test_rgb_dataset_rerun_is_a_no_op(tmp_path: Path) -> None:
     from PIL import Image
 
     config = tmp_path / "rgb.yaml"
-    config.write_text(f"env: {{game: Breakout, protocol: modern}}\noutput: {tmp_path / 'data'}\nepisodes: 2\nmax_steps: 25\nrgb: true\nworkers: 0\ntiers: [{{random: true}}]\n")
+    config.write_text(
+        f"env: {{game: Breakout, protocol: modern}}\noutput: {tmp_path / 'data'}\nepisodes: 2\nmax_steps: 25\nrgb: true\nworkers: 0\ntiers: [{{random: true}}]\n"
+    )
     run_cli("simple_game.collect", "--config", str(config), check=True)
     before = _hashes(tmp_path / "data")
     with Image.open(tmp_path / "data/raw_gameplay/skill_level_0/episode_000/frame_00025.png") as img:
@@ -195,7 +251,9 @@ def test_rgb_dataset_rerun_is_a_no_op(tmp_path: Path) -> None:
 def test_checkpoint_must_fit_the_env(collection: dict, tmp_path: Path, write_yaml) -> None:
     """The smoke agent stacks 4 frames: a frame_stack 8 dataset cannot use it."""
     ckpt = collection["run"] / "checkpoints" / "step_256.zip"
-    config = write_yaml(f"env: {{game: Breakout, frame_stack: 8}}\noutput: {tmp_path / 'd'}\ntiers: [{{random: true}}, {{checkpoint: {ckpt}}}]\n")
+    config = write_yaml(
+        f"env: {{game: Breakout, frame_stack: 8}}\noutput: {tmp_path / 'd'}\ntiers: [{{random: true}}, {{checkpoint: {ckpt}}}]\n"
+    )
     proc = run_cli("simple_game.collect", "--config", str(config))
     assert proc.returncode == 2 and "frame_stack 4" in proc.stderr and "tiers.1" in proc.stderr
     assert not (tmp_path / "d").exists()
@@ -204,19 +262,27 @@ def test_checkpoint_must_fit_the_env(collection: dict, tmp_path: Path, write_yam
 def test_config_errors_name_file_and_key(write_yaml) -> None:
     config = write_yaml("env: {game: Breakout}\ntiers:\n  - random: true\n    chekpoint: best\n")
     proc = run_cli("simple_game.collect", "--config", str(config))
-    assert proc.returncode == 2 and f"{config}: tiers.0.chekpoint: unknown key (did you mean 'checkpoint'?)" in proc.stderr
+    assert (
+        proc.returncode == 2 and f"{config}: tiers.0.chekpoint: unknown key (did you mean 'checkpoint'?)" in proc.stderr
+    )
     proc = run_cli("simple_game.collect", "--config", str(config), "--set", "tiers=[{checkpoint: best}]")
     assert proc.returncode == 2 and "no run is given" in proc.stderr
-    proc = run_cli("simple_game.collect", "--config", str(CONFIGS / "collect_breakout.yaml"), "--set", "run=/nonexistent/run")
+    proc = run_cli(
+        "simple_game.collect", "--config", str(CONFIGS / "collect_breakout.yaml"), "--set", "run=/nonexistent/run"
+    )
     assert proc.returncode == 2 and "run: /nonexistent/run: run directory not found" in proc.stderr
 
 
 def test_shipped_collect_config_and_data_recipe() -> None:
-    from simple_game.collect import load_collect_config
+    from simple_game.cli.collect import load_collect_config
     from simple_game.config import load_config
 
     cfg = load_collect_config(CONFIGS / "collect_breakout.yaml")
-    assert cfg.tiers[0].random and [t.checkpoint for t in cfg.tiers[1:]] == ["skill_level_1", "skill_level_2", "skill_level_3"]
+    assert cfg.tiers[0].random and [t.checkpoint for t in cfg.tiers[1:]] == [
+        "skill_level_1",
+        "skill_level_2",
+        "skill_level_3",
+    ]
     assert (cfg.episodes, cfg.validation_fraction, cfg.output, cfg.rgb) == (50, 0.1, "data", False)
     recipe = load_config(CONFIGS / "ppo_breakout_data.yaml")
     assert recipe.env.frame_stack == 8 and recipe.milestones.thresholds == [50, 150, 250] and recipe.algo == "ppo"
@@ -226,7 +292,7 @@ def test_policy_sees_the_training_observation() -> None:
     """Our per-episode frame stack equals SB3's VecFrameStack + VecTransposeImage, step by step."""
     import numpy as np
 
-    from simple_game.collect import FrameStacker
+    from simple_game.cli.collect import FrameStacker
     from simple_game.config import EnvConfig
     from simple_game.envs import make_atari_env, make_vec_env
 

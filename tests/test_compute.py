@@ -14,11 +14,10 @@ from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 import simple_game.compute as compute
+from conftest import REPO, cli_env
 from simple_game.compute import apply_compute, describe_compute, feature_extractors
 from simple_game.config import ComputeConfig
 from simple_game.policies import SimpleNatureCNN
-
-from conftest import REPO, cli_env
 
 POLICY_KWARGS = {"features_extractor_class": SimpleNatureCNN}
 
@@ -42,7 +41,17 @@ def _env(n: int = 2) -> DummyVecEnv:
 
 
 def _ppo(**kwargs) -> PPO:
-    return PPO("CnnPolicy", _env(), n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu", policy_kwargs=POLICY_KWARGS, **kwargs)
+    return PPO(
+        "CnnPolicy",
+        _env(),
+        n_steps=16,
+        batch_size=16,
+        n_epochs=1,
+        seed=0,
+        device="cpu",
+        policy_kwargs=POLICY_KWARGS,
+        **kwargs,
+    )
 
 
 def _obs(n: int = 6) -> torch.Tensor:
@@ -150,7 +159,9 @@ def test_fused_adam_matches_plain_adam() -> None:
 
 def test_checkpoint_loads_in_a_plain_model(tmp_path) -> None:
     model = _ppo()
-    applied = apply_compute(model, ComputeConfig(channels_last="on", compile="off", bf16=True), "cpu", allow_emulated_bf16=True)
+    applied = apply_compute(
+        model, ComputeConfig(channels_last="on", compile="off", bf16=True), "cpu", allow_emulated_bf16=True
+    )
     assert applied["bf16"].startswith("on")
     model.learn(32)  # optimizer state exists (fused steps, channels-last moments)
     path = tmp_path / "ckpt.zip"
@@ -160,7 +171,9 @@ def test_checkpoint_loads_in_a_plain_model(tmp_path) -> None:
     assert list(loaded.policy.state_dict()) == list(plain.policy.state_dict()) == list(model.policy.state_dict())
     for key, value in model.policy.state_dict().items():
         torch.testing.assert_close(loaded.policy.state_dict()[key], value, rtol=0, atol=0)
-    assert loaded.policy.features_extractor.autocast_dtype is None and not loaded.policy.features_extractor.channels_last
+    assert (
+        loaded.policy.features_extractor.autocast_dtype is None and not loaded.policy.features_extractor.channels_last
+    )
     assert all(not group["fused"] for group in loaded.policy.optimizer.state_dict()["param_groups"])
     assert all(group["fused"] for group in model.policy.optimizer.param_groups)  # the hook saved a copy
     loaded.set_env(_env())
@@ -183,7 +196,9 @@ def test_checkpoint_loads_in_a_fresh_process(tmp_path) -> None:
         "print(','.join(sorted(m.policy.state_dict())))\n"
         "print(type(m.policy.features_extractor).__name__, getattr(m.policy.features_extractor, '_compiled_call_impl', None))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), cwd=str(REPO), timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), cwd=str(REPO), timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.strip().splitlines()
     assert lines[0].split(",") == keys
@@ -191,8 +206,12 @@ def test_checkpoint_loads_in_a_fresh_process(tmp_path) -> None:
 
 
 def test_dqn_online_and_target_networks() -> None:
-    model = DQN("CnnPolicy", _env(1), buffer_size=100, learning_starts=0, seed=0, device="cpu", policy_kwargs=POLICY_KWARGS)
-    plain = DQN("CnnPolicy", _env(1), buffer_size=100, learning_starts=0, seed=0, device="cpu", policy_kwargs=POLICY_KWARGS)
+    model = DQN(
+        "CnnPolicy", _env(1), buffer_size=100, learning_starts=0, seed=0, device="cpu", policy_kwargs=POLICY_KWARGS
+    )
+    plain = DQN(
+        "CnnPolicy", _env(1), buffer_size=100, learning_starts=0, seed=0, device="cpu", policy_kwargs=POLICY_KWARGS
+    )
     plain.policy.load_state_dict(model.policy.state_dict())
     apply_compute(model, ComputeConfig(channels_last="on", compile="off"), "cpu")
     extractors = feature_extractors(model)
@@ -200,7 +219,9 @@ def test_dqn_online_and_target_networks() -> None:
     obs = _obs(5)
     with torch.no_grad():
         for net in ("q_net", "q_net_target"):
-            torch.testing.assert_close(getattr(model.policy, net)(obs), getattr(plain.policy, net)(obs), rtol=1e-5, atol=1e-5)
+            torch.testing.assert_close(
+                getattr(model.policy, net)(obs), getattr(plain.policy, net)(obs), rtol=1e-5, atol=1e-5
+            )
     assert list(model.policy.state_dict()) == list(plain.policy.state_dict())
 
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from simple_game.config import ConfigError, load_config, model_kwargs, resolve_class_path
-from simple_game.schedules import LinearSchedule
-
 from conftest import CONFIGS, SMOKE, run_cli
+from simple_game.config import ConfigError, load_config, model_kwargs, resolve_class_path
+from simple_game.config.schedules import LinearSchedule
 
 SHIPPED = ["ppo_breakout", "a2c_breakout", "dqn_breakout", "qrdqn_breakout", "ppo_pong", "ppo_space_invaders", "smoke"]
 
@@ -31,12 +30,24 @@ def test_zoo_hyperparameters() -> None:
     assert a2c.env.n_envs == 16 and a2c.hyperparams["vf_coef"] == 0.25 and a2c.hyperparams["ent_coef"] == 0.01
     assert a2c.hyperparams["policy_kwargs"]["optimizer_kwargs"] == {"eps": 1e-5}
     dqn = load_config(CONFIGS / "dqn_breakout.yaml").hyperparams
-    assert (dqn["buffer_size"], dqn["learning_rate"], dqn["batch_size"], dqn["learning_starts"]) == (100_000, 1e-4, 32, 100_000)
-    assert (dqn["target_update_interval"], dqn["train_freq"], dqn["exploration_fraction"], dqn["exploration_final_eps"]) == (1000, 4, 0.1, 0.01)
+    assert (dqn["buffer_size"], dqn["learning_rate"], dqn["batch_size"], dqn["learning_starts"]) == (
+        100_000,
+        1e-4,
+        32,
+        100_000,
+    )
+    assert (
+        dqn["target_update_interval"],
+        dqn["train_freq"],
+        dqn["exploration_fraction"],
+        dqn["exploration_final_eps"],
+    ) == (1000, 4, 0.1, 0.01)
 
 
 def test_overrides_and_name() -> None:
-    cfg = load_config(SMOKE, overrides=["env.n_envs=3", "hyperparams.learning_rate=lin_1e-3", "env.game=Pong"], name="my run!")
+    cfg = load_config(
+        SMOKE, overrides=["env.n_envs=3", "hyperparams.learning_rate=lin_1e-3", "env.game=Pong"], name="my run!"
+    )
     assert cfg.env.n_envs == 3 and cfg.env.game == "pong" and cfg.name == "my-run"
     assert cfg.hyperparams["learning_rate"] == LinearSchedule(1e-3, 0.0)
 
@@ -51,7 +62,9 @@ def test_space_invaders_spelling() -> None:
 
 
 def test_explicit_schedule_forms(write_yaml) -> None:
-    path = write_yaml("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  learning_rate: {schedule: linear, start: 0.001, end: 0.0001}\n  clip_range: {schedule: constant, value: 0.2}\n")
+    path = write_yaml(
+        "extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  learning_rate: {schedule: linear, start: 0.001, end: 0.0001}\n  clip_range: {schedule: constant, value: 0.2}\n"
+    )
     cfg = load_config(path)
     assert cfg.hyperparams["learning_rate"](1.0) == pytest.approx(1e-3)
     assert cfg.hyperparams["learning_rate"](0.0) == pytest.approx(1e-4)
@@ -68,13 +81,34 @@ BAD = [
     ("extends: @CONFIGS@/smoke.yaml\ntotal_timesteps: 0\n", ["exp.yaml", "total_timesteps", "greater than 0"]),
     ("extends: @CONFIGS@/smoke.yaml\ntotal_timesteps: -5\n", ["exp.yaml", "total_timesteps"]),
     ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  n_steps: 0\n", ["exp.yaml", "hyperparams.n_steps", "positive"]),
-    ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  learning_rate: lin_fast\n", ["exp.yaml", "hyperparams.learning_rate", "schedule"]),
-    ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  learning_rate: {schedule: cosine, start: 1}\n", ["hyperparams.learning_rate", "schedule"]),
-    ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  n_stepz: 128\n", ["hyperparams.n_stepz", "unknown hyperparameter", "n_steps"]),
-    ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    features_extractor_class: os.system\n", ["features_extractor_class", "not allowed", "simple_game."]),
-    ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    optimizer_class: builtins.eval\n", ["optimizer_class", "not allowed"]),
-    ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    optimizer_class: torch.optim.Adamm\n", ["exp.yaml", "optimizer_class", "cannot import"]),
-    ("extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    activation_fn: torch.nn.functional\n", ["exp.yaml", "activation_fn", "not a class"]),
+    (
+        "extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  learning_rate: lin_fast\n",
+        ["exp.yaml", "hyperparams.learning_rate", "schedule"],
+    ),
+    (
+        "extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  learning_rate: {schedule: cosine, start: 1}\n",
+        ["hyperparams.learning_rate", "schedule"],
+    ),
+    (
+        "extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  n_stepz: 128\n",
+        ["hyperparams.n_stepz", "unknown hyperparameter", "n_steps"],
+    ),
+    (
+        "extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    features_extractor_class: os.system\n",
+        ["features_extractor_class", "not allowed", "simple_game."],
+    ),
+    (
+        "extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    optimizer_class: builtins.eval\n",
+        ["optimizer_class", "not allowed"],
+    ),
+    (
+        "extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    optimizer_class: torch.optim.Adamm\n",
+        ["exp.yaml", "optimizer_class", "cannot import"],
+    ),
+    (
+        "extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  policy_kwargs:\n    activation_fn: torch.nn.functional\n",
+        ["exp.yaml", "activation_fn", "not a class"],
+    ),
     ("extends: @CONFIGS@/smoke.yaml\nenv: [1, 2\n", ["exp.yaml", "YAML syntax error", "line"]),
     ("extends: missing_base.yaml\n", ["exp.yaml", "extends", "missing_base.yaml", "not found"]),
     ("- just\n- a list\n", ["exp.yaml", "mapping"]),
@@ -143,7 +177,9 @@ def test_class_path_allowlist() -> None:
 def test_model_kwargs_resolves_classes() -> None:
     import torch
 
-    cfg = load_config(CONFIGS / "a2c_breakout.yaml", overrides=["hyperparams.policy_kwargs.activation_fn=torch.nn.Tanh"])
+    cfg = load_config(
+        CONFIGS / "a2c_breakout.yaml", overrides=["hyperparams.policy_kwargs.activation_fn=torch.nn.Tanh"]
+    )
     kwargs = model_kwargs(cfg)
     assert kwargs["policy_kwargs"]["activation_fn"] is torch.nn.Tanh
     assert kwargs["policy_kwargs"]["optimizer_class"].__name__ == "RMSpropTFLike"

@@ -56,7 +56,13 @@ def test_kill_9_while_saving_never_corrupts_latest(tmp_path: Path) -> None:
     rng = random.Random(0)
     kills, mid_write, steps_seen = 6, 0, []
     for _ in range(kills):
-        proc = subprocess.Popen([sys.executable, "-c", SAVER, str(run.path)], cwd=str(REPO), env=quiet_env(), stdout=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(run.path)],
+            cwd=str(REPO),
+            env=quiet_env(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 1.5))
         proc.kill()
@@ -81,9 +87,25 @@ def test_sigterm_then_kill_9_then_resume(tmp_path: Path) -> None:
     from stable_baselines3 import PPO
 
     runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "simple_game.train", "--config", str(SMOKE), "--runs-dir", str(runs), "--no-progress",
-           "--set", "total_timesteps=1024", "--set", "checkpoint.freq=128", "--set", "eval.freq=0"]
-    proc = subprocess.Popen(cmd, cwd=str(REPO), env=quiet_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "simple_game.train",
+        "--config",
+        str(SMOKE),
+        "--runs-dir",
+        str(runs),
+        "--no-progress",
+        "--set",
+        "total_timesteps=1024",
+        "--set",
+        "checkpoint.freq=128",
+        "--set",
+        "eval.freq=0",
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=str(REPO), env=quiet_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     _wait_latest(proc, runs, 256)
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=300)
@@ -92,7 +114,14 @@ def test_sigterm_then_kill_9_then_resume(tmp_path: Path) -> None:
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "interrupted" and "SIGTERM" in out
 
-    resumed = subprocess.Popen([sys.executable, "-m", "simple_game.train", "--resume", str(run), "--no-progress"], cwd=str(REPO), env=quiet_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    resumed = subprocess.Popen(
+        [sys.executable, "-m", "simple_game.train", "--resume", str(run), "--no-progress"],
+        cwd=str(REPO),
+        env=quiet_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     _wait_latest(resumed, runs, summary["steps_done"] + 128)
     resumed.kill()
     resumed.communicate()
@@ -109,9 +138,24 @@ def test_nan_loss_stops_training_and_keeps_last_good_checkpoint(tmp_path: Path) 
     """A learning rate of 1e30 blows DQN's weights up within a few updates."""
     runs = tmp_path / "runs"
     proc = run_quiet(
-        "simple_game.train", "--config", str(SMOKE), "--runs-dir", str(runs), "--no-progress",
-        "--set", "algo=dqn", "--set", "env.n_envs=1", "--set", "total_timesteps=400", "--set", "checkpoint.freq=64", "--set", "eval.freq=0",
-        "--set", "hyperparams={buffer_size: 1000, learning_starts: 64, train_freq: 4, target_update_interval: 100, batch_size: 32, learning_rate: 1.0e+30}",
+        "simple_game.train",
+        "--config",
+        str(SMOKE),
+        "--runs-dir",
+        str(runs),
+        "--no-progress",
+        "--set",
+        "algo=dqn",
+        "--set",
+        "env.n_envs=1",
+        "--set",
+        "total_timesteps=400",
+        "--set",
+        "checkpoint.freq=64",
+        "--set",
+        "eval.freq=0",
+        "--set",
+        "hyperparams={buffer_size: 1000, learning_starts: 64, train_freq: 4, target_update_interval: 100, batch_size: 32, learning_rate: 1.0e+30}",
     )
     assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr[-3000:]
     err = proc.stderr.strip().splitlines()
@@ -136,9 +180,28 @@ def test_failed_write_is_one_line_error(tmp_path: Path) -> None:
 
     runs = tmp_path / "runs"
     proc = subprocess.run(
-        [sys.executable, "-m", "simple_game.train", "--config", str(SMOKE), "--runs-dir", str(runs), "--no-progress",
-         "--set", "total_timesteps=256", "--set", "eval.freq=0", "--set", "checkpoint.freq=128"],
-        cwd=str(REPO), env=quiet_env(), capture_output=True, text=True, timeout=600, preexec_fn=limit_file_size,
+        [
+            sys.executable,
+            "-m",
+            "simple_game.train",
+            "--config",
+            str(SMOKE),
+            "--runs-dir",
+            str(runs),
+            "--no-progress",
+            "--set",
+            "total_timesteps=256",
+            "--set",
+            "eval.freq=0",
+            "--set",
+            "checkpoint.freq=128",
+        ],
+        cwd=str(REPO),
+        env=quiet_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        preexec_fn=limit_file_size,
     )
     assert proc.returncode == 2, proc.stdout[-3000:] + proc.stderr[-3000:]
     err = proc.stderr.strip().splitlines()

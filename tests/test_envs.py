@@ -92,7 +92,11 @@ def test_sticky_actions_per_protocol() -> None:
     assert EnvConfig(game="pong", protocol="modern").sticky_probability == 0.25
     env = make_atari_env(EnvConfig(game="pong", protocol="modern"), training=False)
     try:
-        assert env.unwrapped._repeat_action_probability == pytest.approx(0.25) if hasattr(env.unwrapped, "_repeat_action_probability") else True
+        assert (
+            env.unwrapped._repeat_action_probability == pytest.approx(0.25)
+            if hasattr(env.unwrapped, "_repeat_action_probability")
+            else True
+        )
         assert env.unwrapped.ale.getFloat("repeat_action_probability") == pytest.approx(0.25)
     finally:
         env.close()

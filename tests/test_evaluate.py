@@ -22,7 +22,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _evaluate(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
     """The evaluate CLI's ``main`` in this process (fast for error cases): code, stdout, stderr."""
-    from simple_game.evaluate import main
+    from simple_game.cli.evaluate import main
 
     code = main(list(args))
     out, err = capsys.readouterr()
@@ -40,7 +40,11 @@ def test_evaluate_run_dir_writes_json(run: Path, tmp_path: Path) -> None:
     assert report["n_episodes"] == 2 and len(report["episode_scores"]) == 2 and len(report["episode_lengths"]) == 2
     scores = np.array(report["episode_scores"])
     assert report["mean"] == pytest.approx(scores.mean()) and report["std"] == pytest.approx(scores.std())
-    assert report["median"] == pytest.approx(np.median(scores)) and report["min"] == scores.min() and report["max"] == scores.max()
+    assert (
+        report["median"] == pytest.approx(np.median(scores))
+        and report["min"] == scores.min()
+        and report["max"] == scores.max()
+    )
     assert all(0 < n <= FRAME_CAP_STEPS for n in report["episode_lengths"])
     proto = report["protocol"]
     assert proto["protocol"] == "classic" and proto["sticky_action_probability"] == 0.0 and proto["noop_max"] == 30
@@ -50,7 +54,15 @@ def test_evaluate_run_dir_writes_json(run: Path, tmp_path: Path) -> None:
 
 def test_evaluate_checkpoint_file_deterministic(run: Path, tmp_path: Path) -> None:
     out = tmp_path / "eval.json"
-    proc = run_quiet("simple_game.evaluate", str(run / "checkpoints" / "step_128.zip"), "--deterministic", "--episodes", "1", "--json", str(out))
+    proc = run_quiet(
+        "simple_game.evaluate",
+        str(run / "checkpoints" / "step_128.zip"),
+        "--deterministic",
+        "--episodes",
+        "1",
+        "--json",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(out.read_text())
     assert report["checkpoint_step"] == 128 and report["run_dir"] == str(run)
@@ -74,7 +86,9 @@ def test_checkpoint_outside_run_needs_config(run: Path, tmp_path: Path, capsys: 
     loose = tmp_path / "agent.zip"
     shutil.copy(run / "checkpoints" / "step_256.zip", loose)
     code, _, err = _evaluate(capsys, str(loose))
-    assert code == 2 and "not inside a run directory" in err and "--config" in err and len(err.strip().splitlines()) == 1
+    assert (
+        code == 2 and "not inside a run directory" in err and "--config" in err and len(err.strip().splitlines()) == 1
+    )
     code, out, err = _evaluate(capsys, str(loose), "--config", str(run / "config.yaml"), "--episodes", "1")
     assert code == 0, err
     assert "mean score" in out
@@ -106,13 +120,18 @@ def test_user_errors(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture, w
     assert "not a readable checkpoint" in error(str(not_zip), "--config", str(SMOKE))
 
 
-@pytest.mark.parametrize("command,args,needle", [
-    ("evaluate", ["--episodes", "0"], "--episodes/-n: must be at least 1, got 0"),
-    ("evaluate", ["--n-envs", "-2"], "--n-envs: must be at least 1"),
-    ("record", ["--scale", "x"], "--scale: expected a whole number, got 'x'"),
-    ("record", ["--max-steps", "0"], "--max-steps: must be at least 1"),
-])
-def test_bad_counts_are_usage_errors(run: Path, capsys: pytest.CaptureFixture, command: str, args: list[str], needle: str) -> None:
+@pytest.mark.parametrize(
+    "command,args,needle",
+    [
+        ("evaluate", ["--episodes", "0"], "--episodes/-n: must be at least 1, got 0"),
+        ("evaluate", ["--n-envs", "-2"], "--n-envs: must be at least 1"),
+        ("record", ["--scale", "x"], "--scale: expected a whole number, got 'x'"),
+        ("record", ["--max-steps", "0"], "--max-steps: must be at least 1"),
+    ],
+)
+def test_bad_counts_are_usage_errors(
+    run: Path, capsys: pytest.CaptureFixture, command: str, args: list[str], needle: str
+) -> None:
     """Checked before any checkpoint is loaded or game started: argparse's usage line, exit 2."""
     import importlib
 

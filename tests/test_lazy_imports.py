@@ -14,15 +14,25 @@ PROBE = "import sys, runpy\n{body}\nprint('HEAVY:' + ' '.join(m for m in {heavy!
 
 
 def _heavy_after(body: str) -> str:
-    proc = subprocess.run([sys.executable, "-c", PROBE.format(body=body, heavy=HEAVY)], env=cli_env(), cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE.format(body=body, heavy=HEAVY)],
+        env=cli_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     marker = [line for line in proc.stdout.splitlines() if line.startswith("HEAVY:")]
     assert marker, proc.stdout
-    return marker[-1][len("HEAVY:"):].strip()
+    return marker[-1][len("HEAVY:") :].strip()
 
 
 def test_import_package_is_light() -> None:
-    assert _heavy_after("import simple_game, simple_game.config, simple_game.runs, simple_game.errors, simple_game.cli") == ""
+    assert (
+        _heavy_after("import simple_game, simple_game.config, simple_game.runs, simple_game.errors, simple_game.cli")
+        == ""
+    )
 
 
 @pytest.mark.parametrize("command", ["train", "evaluate", "record", "collect", "report", "roms"])
@@ -37,5 +47,12 @@ def test_help_is_light(command: str) -> None:
 
 
 def test_console_script_help() -> None:
-    proc = subprocess.run([sys.executable, "-m", "simple_game", "--help"], env=cli_env(), cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simple_game", "--help"],
+        env=cli_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and "train" in proc.stdout

@@ -24,12 +24,16 @@ METRICS_DOC = REPO / "docs" / "metrics.md"
 # They must be documented too.
 ALWAYS_DOCUMENTED = [
     # simple_game's evaluation callback (callbacks.py)
-    "eval/mean_score", "eval/std_score", "eval/mean_length", "eval/best_mean_score",
+    "eval/mean_score",
+    "eval/std_score",
+    "eval/mean_length",
+    "eval/best_mean_score",
     # SB3 keys that appear only with some settings
     "rollout/success_rate",  # envs that report info["is_success"]
-    "train/clip_range_vf",   # PPO with clip_range_vf set
-    "train/std",             # continuous actions (never on Atari)
-    "eval/mean_reward", "eval/mean_ep_length",  # SB3's own EvalCallback
+    "train/clip_range_vf",  # PPO with clip_range_vf set
+    "train/std",  # continuous actions (never on Atari)
+    "eval/mean_reward",
+    "eval/mean_ep_length",  # SB3's own EvalCallback
 ]
 
 
@@ -90,15 +94,33 @@ def _a2c(env):
 def _dqn(env):
     from stable_baselines3 import DQN
 
-    return DQN("CnnPolicy", env, buffer_size=1_000, learning_starts=64, train_freq=16,
-               target_update_interval=200, seed=0, device="cpu", verbose=0)
+    return DQN(
+        "CnnPolicy",
+        env,
+        buffer_size=1_000,
+        learning_starts=64,
+        train_freq=16,
+        target_update_interval=200,
+        seed=0,
+        device="cpu",
+        verbose=0,
+    )
 
 
 def _qrdqn(env):
     from sb3_contrib import QRDQN
 
-    return QRDQN("CnnPolicy", env, buffer_size=1_000, learning_starts=64, train_freq=16,
-                 target_update_interval=200, seed=0, device="cpu", verbose=0)
+    return QRDQN(
+        "CnnPolicy",
+        env,
+        buffer_size=1_000,
+        learning_starts=64,
+        train_freq=16,
+        target_update_interval=200,
+        seed=0,
+        device="cpu",
+        verbose=0,
+    )
 
 
 ALGOS = {

@@ -90,7 +90,9 @@ def test_notebook_stored_without_outputs(path: Path) -> None:
     nbformat.validate(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
-            assert not cell.outputs, f"{path.name}: a cell has stored outputs; clear them (or regenerate with scripts/make_notebooks.py)"
+            assert not cell.outputs, (
+                f"{path.name}: a cell has stored outputs; clear them (or regenerate with scripts/make_notebooks.py)"
+            )
             assert cell.execution_count is None, f"{path.name}: a cell has an execution count"
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
 

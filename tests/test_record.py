@@ -44,7 +44,19 @@ def test_record_checkpoint(run: Path, tmp_path: Path) -> None:
 
 
 def test_record_random_whole_game_default_path(run: Path) -> None:
-    proc = run_quiet("simple_game.record", str(run), "--random", "--episodes", "1", "--scale", "2", "--seed", "1", "--max-steps", "5000")
+    proc = run_quiet(
+        "simple_game.record",
+        str(run),
+        "--random",
+        "--episodes",
+        "1",
+        "--scale",
+        "2",
+        "--seed",
+        "1",
+        "--max-steps",
+        "5000",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     match = re.search(r"wrote (\S+\.mp4): (\d+) frames .*game scores: ([\d.]+)", proc.stdout)
     assert match, proc.stdout
@@ -65,7 +77,7 @@ def test_training_videos(run: Path) -> None:
 
 
 def test_record_errors(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from simple_game.record import main
+    from simple_game.cli.record import main
 
     assert main([str(run), "--out", str(tmp_path / "x.avi")]) == 2
     assert "must end in .mp4" in capsys.readouterr().err

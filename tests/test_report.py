@@ -41,13 +41,29 @@ NOTES = (
 )
 
 PROGRESS_COLUMNS = [
-    "time/fps", "time/iterations", "time/time_elapsed", "time/total_timesteps",
-    "rollout/ep_len_mean", "rollout/ep_rew_mean", "train/approx_kl", "train/clip_fraction",
-    "train/entropy_loss", "train/learning_rate", "train/loss", "train/n_updates",
+    "time/fps",
+    "time/iterations",
+    "time/time_elapsed",
+    "time/total_timesteps",
+    "rollout/ep_len_mean",
+    "rollout/ep_rew_mean",
+    "train/approx_kl",
+    "train/clip_fraction",
+    "train/entropy_loss",
+    "train/learning_rate",
+    "train/loss",
+    "train/n_updates",
 ]
 EVAL_COLUMNS = [
-    "timesteps", "mean_score", "std_score", "median_score", "min_score", "max_score",
-    "mean_length", "n_episodes", "wall_time_s",
+    "timesteps",
+    "mean_score",
+    "std_score",
+    "median_score",
+    "min_score",
+    "max_score",
+    "mean_length",
+    "n_episodes",
+    "wall_time_s",
 ]
 
 
@@ -82,12 +98,22 @@ def make_run(
         for i, t in enumerate(range(1024, steps + 1, 1024)):
             score = -21 + 30 * slope * t / steps + math.sin(t / 5000.0 + seed)
             first = i == 0
-            writer.writerow([
-                900 + seed, i + 1, round(t / 900), t,
-                "" if first else 800 + i, "" if first else round(score, 3),
-                "" if first else 0.01, "" if first else 0.1, "" if first else -1.2,
-                "" if first else 2.5e-4, "" if first else 0.05, "" if first else 4 * i,
-            ])
+            writer.writerow(
+                [
+                    900 + seed,
+                    i + 1,
+                    round(t / 900),
+                    t,
+                    "" if first else 800 + i,
+                    "" if first else round(score, 3),
+                    "" if first else 0.01,
+                    "" if first else 0.1,
+                    "" if first else -1.2,
+                    "" if first else 2.5e-4,
+                    "" if first else 0.05,
+                    "" if first else 4 * i,
+                ]
+            )
 
     with (run / "eval.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
@@ -99,12 +125,24 @@ def make_run(
     started = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
     final = -21 + 32 * slope + seed * 0.5
     summary = {
-        "experiment": experiment, "algo": algo, "game": game, "seed": seed,
-        "total_timesteps": steps, "steps_done": steps, "wall_time_s": 3725.4, "fps": 900.0,
-        "final_eval_mean": final, "final_eval_std": 1.5,
-        "best_eval_mean": final, "best_eval_std": 1.5,
-        "status": status, "run_dir": str(run), "config_name": config_name,
-        "started_at": started, "finished_at": started, "simple_game_version": "0.1.0",
+        "experiment": experiment,
+        "algo": algo,
+        "game": game,
+        "seed": seed,
+        "total_timesteps": steps,
+        "steps_done": steps,
+        "wall_time_s": 3725.4,
+        "fps": 900.0,
+        "final_eval_mean": final,
+        "final_eval_std": 1.5,
+        "best_eval_mean": final,
+        "best_eval_std": 1.5,
+        "status": status,
+        "run_dir": str(run),
+        "config_name": config_name,
+        "started_at": started,
+        "finished_at": started,
+        "simple_game_version": "0.1.0",
     }
     (run / "summary.json").write_text(json.dumps(summary, indent=2))
     return run
@@ -116,7 +154,11 @@ def run_report(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     env["MPLBACKEND"] = "Agg"
     return subprocess.run(
         [sys.executable, "-m", "simple_game.report", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -147,8 +189,17 @@ def project(tmp_path: Path) -> Path:
     make_run(runs, "ppo_pong", "20240502-100000", seed=1)
     make_run(runs, "ppo_pong", "20240501-090000", seed=0)
     make_run(runs, "ppo_pong", "20240503-110000", seed=2, steps=90_000)  # shorter run
-    make_run(runs, "dqn_breakout", "20240504-120000", seed=0, algo="dqn", game="breakout",
-             steps=50_000, slope=0.5, status="interrupted")
+    make_run(
+        runs,
+        "dqn_breakout",
+        "20240504-120000",
+        seed=0,
+        algo="dqn",
+        game="breakout",
+        steps=50_000,
+        slope=0.5,
+        status="interrupted",
+    )
     make_run(runs, "a2c_qbert", "20240505-130000", seed=0, algo="a2c", game="qbert", status="failed")
     (tmp_path / "experiments.md").write_text(NOTES, encoding="utf-8", newline="")
     return tmp_path
@@ -177,7 +228,10 @@ def test_report_writes_table_curves_and_comparison(project: Path) -> None:
     ]
     first = rows[1]
     # same row format as `simple-game train` appends (runs.format_results_row)
-    assert first == "| 2024-05-01 09:00 | ppo_pong_20240501-090000 | ppo | pong | 100,000 | 11.0 ± 1.5 | 1h02m | runs/ppo_pong_20240501-090000 |"
+    assert (
+        first
+        == "| 2024-05-01 09:00 | ppo_pong_20240501-090000 | ppo | pong | 100,000 | 11.0 ± 1.5 | 1h02m | runs/ppo_pong_20240501-090000 |"
+    )
     assert "| dqn | breakout | 50,000 |" in rows[4]
 
     # -- one learning curve per run, in the run folder
@@ -236,7 +290,7 @@ def test_report_keeps_crlf_notes(project: Path) -> None:
 def test_aggregation_median_and_iqr() -> None:
     """Three seeds logged at different steps are put on one grid; median and IQR are right."""
     sys.path.insert(0, str(REPO / "src"))
-    from simple_game.report import aggregate_seeds
+    from simple_game.cli.report import aggregate_seeds
 
     curves = [
         ([0, 100], [0.0, 10.0]),
@@ -317,8 +371,9 @@ def test_missing_experiments_md_is_created_and_young_runs_are_skipped(tmp_path: 
 
 def test_same_name_different_config_is_not_averaged(project: Path) -> None:
     """A learning-rate variant run under the same name is a separate line, not a fourth seed."""
-    make_run(project / "runs", "ppo_pong", "20240506-140000", seed=0,
-             extra_config="hyperparams:\n  learning_rate: 0.001\n")
+    make_run(
+        project / "runs", "ppo_pong", "20240506-140000", seed=0, extra_config="hyperparams:\n  learning_rate: 0.001\n"
+    )
     result = run_report(project, "--no-table", "--runs", "ppo_pong_*")
     assert result.returncode == 0, result.stderr
     assert "ppo_pong x3" in result.stdout

@@ -24,13 +24,27 @@ pytestmark = pytest.mark.slow
 
 BUDGET = 2048
 ROLLOUT = 128  # n_steps 64 x 2 envs
-TRAIN = ["--config", str(SMOKE), "--set", f"total_timesteps={BUDGET}", "--set", "checkpoint.freq=128", "--set", "eval.freq=0", "--no-progress"]
+TRAIN = [
+    "--config",
+    str(SMOKE),
+    "--set",
+    f"total_timesteps={BUDGET}",
+    "--set",
+    "checkpoint.freq=128",
+    "--set",
+    "eval.freq=0",
+    "--no-progress",
+]
 
 
 def start_training(runs: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "simple_game.train", *TRAIN, "--runs-dir", str(runs), *extra],
-        cwd=str(REPO), env=quiet_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=str(REPO),
+        env=quiet_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -143,7 +157,7 @@ def test_resume_finished_run_does_nothing(resumed: dict) -> None:
 
 
 def test_resume_errors(resumed: dict, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from simple_game.train import main
+    from simple_game.cli.train import main
 
     def error(*args: str) -> str:
         assert main(list(args)) == 2
@@ -160,4 +174,6 @@ def test_resume_errors(resumed: dict, tmp_path: Path, capsys: pytest.CaptureFixt
     assert "no checkpoint to resume from" in error("--resume", str(no_ckpt))
     assert "drop --config" in error("--resume", str(resumed["run"]), "--config", str(SMOKE))
     assert "cannot be changed when resuming" in error("--resume", str(resumed["run"]), "--set", "env.game=Pong")
-    assert "cannot be changed when resuming" in error("--resume", str(resumed["run"]), "--set", "hyperparams.n_steps=32")
+    assert "cannot be changed when resuming" in error(
+        "--resume", str(resumed["run"]), "--set", "hyperparams.n_steps=32"
+    )

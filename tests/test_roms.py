@@ -16,16 +16,20 @@ sys.path.insert(0, str(REPO / "src"))
 
 ale_roms = pytest.importorskip("ale_py.roms")
 
-from simple_game.roms import normalize_game, resolve_game, suggest  # noqa: E402
+from simple_game.cli.roms import normalize_game, resolve_game, suggest  # noqa: E402
 
 
-def run_roms(*args: str, env_extra: dict[str, str] | None = None, drop: tuple[str, ...] = ("ALE_ROMS_DIR",),
-             script: bool = False) -> subprocess.CompletedProcess:
+def run_roms(
+    *args: str, env_extra: dict[str, str] | None = None, drop: tuple[str, ...] = ("ALE_ROMS_DIR",), script: bool = False
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env["PYTHONPATH"] = str(REPO / "src")
     env.update(env_extra or {})
-    cmd = [sys.executable, str(REPO / "scripts" / "setup_roms.py")] if script else \
-        [sys.executable, "-m", "simple_game.roms"]
+    cmd = (
+        [sys.executable, str(REPO / "scripts" / "setup_roms.py")]
+        if script
+        else [sys.executable, "-m", "simple_game.roms"]
+    )
     return subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=120, cwd=REPO)
 
 

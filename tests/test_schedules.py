@@ -2,7 +2,7 @@ import pickle
 
 import pytest
 
-from simple_game.schedules import LinearSchedule, parse_schedule, schedule_to_yaml
+from simple_game.config.schedules import LinearSchedule, parse_schedule, schedule_to_yaml
 
 
 def test_lin_string_anneals_to_zero() -> None:
@@ -18,7 +18,21 @@ def test_numbers_and_explicit_forms() -> None:
     assert s(0.0) == 0.5 and s(1.0) == 1.0
 
 
-@pytest.mark.parametrize("bad", ["lin_", "lin_abc", "fast", True, None, [1, 2], {"schedule": "linear"}, {"schedule": "exp", "start": 1}, "lin_nan", float("inf")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "lin_",
+        "lin_abc",
+        "fast",
+        True,
+        None,
+        [1, 2],
+        {"schedule": "linear"},
+        {"schedule": "exp", "start": 1},
+        "lin_nan",
+        float("inf"),
+    ],
+)
 def test_bad_schedules(bad) -> None:
     with pytest.raises(ValueError):
         parse_schedule(bad)

@@ -12,13 +12,30 @@ from conftest import SMOKE, only_run_dir, run_cli
 TINY = {
     "ppo": [],
     "a2c": ["algo=a2c", "hyperparams={n_steps: 16}", "total_timesteps=384"],
-    "dqn": ["algo=dqn", "env.n_envs=1", "hyperparams={buffer_size: 2000, learning_starts: 100, train_freq: 4, target_update_interval: 100, batch_size: 32}", "total_timesteps=400", "logging.log_interval=1"],
-    "qrdqn": ["algo=qrdqn", "env.n_envs=1", "hyperparams={buffer_size: 2000, learning_starts: 100, n_quantiles: 50? }".replace("? ", ""), "total_timesteps=400", "logging.log_interval=1"],
+    "dqn": [
+        "algo=dqn",
+        "env.n_envs=1",
+        "hyperparams={buffer_size: 2000, learning_starts: 100, train_freq: 4, target_update_interval: 100, batch_size: 32}",
+        "total_timesteps=400",
+        "logging.log_interval=1",
+    ],
+    "qrdqn": [
+        "algo=qrdqn",
+        "env.n_envs=1",
+        "hyperparams={buffer_size: 2000, learning_starts: 100, n_quantiles: 50? }".replace("? ", ""),
+        "total_timesteps=400",
+        "logging.log_interval=1",
+    ],
 }
 TINY["qrdqn"][2] = "hyperparams={buffer_size: 2000, learning_starts: 100, target_update_interval: 100}"
 # `--set hyperparams={...}` replaces the whole mapping: keep the shipped feature extractor.
 for _sets in TINY.values():
-    _sets[:] = [s[:-1] + ", policy_kwargs: {features_extractor_class: simple_game.policies.SimpleNatureCNN}}" if s.startswith("hyperparams=") else s for s in _sets]
+    _sets[:] = [
+        s[:-1] + ", policy_kwargs: {features_extractor_class: simple_game.policies.SimpleNatureCNN}}"
+        if s.startswith("hyperparams=")
+        else s
+        for s in _sets
+    ]
 
 
 def _scalars(run: Path) -> dict[str, list[tuple[int, float]]]:
@@ -34,7 +51,9 @@ def _scalars(run: Path) -> dict[str, list[tuple[int, float]]]:
 def test_tiny_run(algo: str, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     sets = [x for item in TINY[algo] for x in ("--set", item)]
-    proc = run_cli("simple_game.train", "--config", str(SMOKE), "--runs-dir", str(runs), "--name", f"tiny_{algo}", *sets)
+    proc = run_cli(
+        "simple_game.train", "--config", str(SMOKE), "--runs-dir", str(runs), "--name", f"tiny_{algo}", *sets
+    )
     assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
     run = only_run_dir(runs)
     assert run.name.startswith(f"tiny_{algo}_")
@@ -49,14 +68,20 @@ def test_tiny_run(algo: str, tmp_path: Path) -> None:
     # The compute defaults on CPU: channels-last on, compile off, fused Adam where there is an Adam.
     assert summary["compute"]["channels_last"] == "on" and summary["compute"]["compile"].startswith("off")
     assert "compute: channels_last on" in proc.stdout
-    assert summary["compute"]["optimizer"].endswith("(unchanged)") if algo == "a2c" else summary["compute"]["optimizer"] == "Adam fused"
+    assert (
+        summary["compute"]["optimizer"].endswith("(unchanged)")
+        if algo == "a2c"
+        else summary["compute"]["optimizer"] == "Adam fused"
+    )
     assert (run / "progress.csv").stat().st_size > 0
     eval_rows = (run / "eval.csv").read_text().splitlines()
     assert eval_rows[0].startswith("timesteps,mean_score") and len(eval_rows) >= 2
 
     # TensorBoard scalars, read back with TensorBoard's own reader.
     scalars = _scalars(run)
-    assert "eval/mean_score" in scalars and "time/fps" in scalars or "rollout/exploration_rate" in scalars, sorted(scalars)
+    assert "eval/mean_score" in scalars and "time/fps" in scalars or "rollout/exploration_rate" in scalars, sorted(
+        scalars
+    )
 
     # Checkpoints SB3 can load, and the latest pointer.
     latest = (run / "checkpoints" / "latest").read_text().strip()
@@ -77,7 +102,16 @@ def test_same_seed_same_first_eval(tmp_path: Path) -> None:
     results = []
     for i in range(2):
         runs = tmp_path / f"runs{i}"
-        run_cli("simple_game.train", "--config", str(SMOKE), "--runs-dir", str(runs), "--set", "total_timesteps=256", check=True)
+        run_cli(
+            "simple_game.train",
+            "--config",
+            str(SMOKE),
+            "--runs-dir",
+            str(runs),
+            "--set",
+            "total_timesteps=256",
+            check=True,
+        )
         results.append((only_run_dir(runs) / "eval.csv").read_text().splitlines()[1].split(",")[:8])
     assert results[0] == results[1]
 
@@ -87,8 +121,17 @@ def test_legacy_src_module_path(tmp_path: Path) -> None:
     """`python -m src.simple_game.train` from the repo root, naming `src.simple_game...` classes."""
     runs = tmp_path / "runs"
     proc = run_cli(
-        "src.simple_game.train", "--config", str(SMOKE), "--runs-dir", str(runs), "--set", "total_timesteps=128",
-        "--set", "eval.freq=0", "--set", "hyperparams.policy_kwargs.features_extractor_class=src.simple_game.policies.SimpleNatureCNN",
+        "src.simple_game.train",
+        "--config",
+        str(SMOKE),
+        "--runs-dir",
+        str(runs),
+        "--set",
+        "total_timesteps=128",
+        "--set",
+        "eval.freq=0",
+        "--set",
+        "hyperparams.policy_kwargs.features_extractor_class=src.simple_game.policies.SimpleNatureCNN",
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert json.loads((only_run_dir(runs) / "summary.json").read_text())["status"] == "finished"
@@ -99,8 +142,18 @@ def test_skill_milestones_saved(tmp_path: Path) -> None:
     """Thresholds low enough for a random agent: tiers 1 and 2 saved with their metadata."""
     runs = tmp_path / "runs"
     run_cli(
-        "simple_game.train", "--config", str(SMOKE), "--runs-dir", str(runs), "--set", "total_timesteps=1024",
-        "--set", "eval.freq=0", "--set", "milestones={thresholds: [0, 0.5, 1000000], window: 2}", check=True,
+        "simple_game.train",
+        "--config",
+        str(SMOKE),
+        "--runs-dir",
+        str(runs),
+        "--set",
+        "total_timesteps=1024",
+        "--set",
+        "eval.freq=0",
+        "--set",
+        "milestones={thresholds: [0, 0.5, 1000000], window: 2}",
+        check=True,
     )
     from simple_game.runs import read_checkpoint_metadata
 

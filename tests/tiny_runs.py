@@ -39,14 +39,26 @@ def quiet_env() -> dict[str, str]:
 
 def run_quiet(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """``python -m <args>`` like conftest's ``run_cli``, with :func:`quiet_env`."""
-    return subprocess.run([sys.executable, "-m", *args], cwd=str(REPO), env=quiet_env(), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=str(REPO), env=quiet_env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def tiny_ppo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if "ppo" not in _CACHE:
         runs = tmp_path_factory.mktemp("tiny_run") / "runs"
         sets = [x for item in TINY_SETS for x in ("--set", item)]
-        proc = run_quiet("simple_game.train", "--config", str(SMOKE), "--runs-dir", str(runs), "--name", "tiny", "--no-progress", *sets)
+        proc = run_quiet(
+            "simple_game.train",
+            "--config",
+            str(SMOKE),
+            "--runs-dir",
+            str(runs),
+            "--name",
+            "tiny",
+            "--no-progress",
+            *sets,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
         _CACHE["ppo"] = only_run_dir(runs)
     return _CACHE["ppo"]

@@ -82,10 +82,16 @@ def native_bf16(device_type: str) -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         cpu = getattr(torch, "cpu", None)
-        return bool(cpu is not None and (getattr(cpu, "_is_avx512_bf16_supported", lambda: False)() or getattr(cpu, "_is_amx_tile_supported", lambda: False)()))
+        return bool(
+            cpu is not None
+            and (
+                getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
+                or getattr(cpu, "_is_amx_tile_supported", lambda: False)()
+            )
+        )
 
 
-def feature_extractors(model: "BaseAlgorithm") -> list["torch.nn.Module"]:
+def feature_extractors(model: BaseAlgorithm) -> list[torch.nn.Module]:
     """Every feature extractor of the policy (PPO/A2C: one or two; DQN/QR-DQN: online and target)."""
     from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 
@@ -102,7 +108,7 @@ def _compile_available(device_type: str) -> tuple[bool, str]:
     return True, ""
 
 
-def _channels_last_optimizer_state(optimizer: Optional["torch.optim.Optimizer"]) -> None:
+def _channels_last_optimizer_state(optimizer: Optional[torch.optim.Optimizer]) -> None:
     """Give 4-D optimizer state (Adam moments of conv weights) the weights' memory format."""
     import torch
 
@@ -164,7 +170,9 @@ def _fuse_adam(optimizer: Any, kind: str) -> str:
     return f"{name} fused"
 
 
-def apply_compute(model: "BaseAlgorithm", compute_cfg: "ComputeConfig", device: Any, *, allow_emulated_bf16: bool = False) -> dict[str, str]:
+def apply_compute(
+    model: BaseAlgorithm, compute_cfg: ComputeConfig, device: Any, *, allow_emulated_bf16: bool = False
+) -> dict[str, str]:
     """Apply ``compute_cfg`` to a freshly built or loaded SB3 model, in place.
 
     :param model: an SB3 / sb3-contrib model (its ``policy`` is changed in place).
@@ -197,7 +205,9 @@ def apply_compute(model: "BaseAlgorithm", compute_cfg: "ComputeConfig", device: 
         _channels_last_optimizer_state(getattr(model.policy, "optimizer", None))
         for module in simple:
             module.channels_last = True
-        applied["channels_last"] = "on" + ("" if len(simple) == len(extractors) else " (weights only: not a SimpleNatureCNN)")
+        applied["channels_last"] = "on" + (
+            "" if len(simple) == len(extractors) else " (weights only: not a SimpleNatureCNN)"
+        )
     else:
         applied["channels_last"] = "off" + (" (auto: mps)" if compute_cfg.channels_last == "auto" else "")
 
@@ -207,15 +217,20 @@ def apply_compute(model: "BaseAlgorithm", compute_cfg: "ComputeConfig", device: 
     elif kind not in ("cpu", "cuda"):
         applied["bf16"] = f"off (requested, but not used on {kind}: float32 only)"
     elif not native_bf16(kind) and not allow_emulated_bf16:
-        what = "this CPU has no native bf16 (AVX512-BF16 or AMX): emulated bf16 is ~10x slower" if kind == "cpu" else "this GPU has no bf16"
+        what = (
+            "this CPU has no native bf16 (AVX512-BF16 or AMX): emulated bf16 is ~10x slower"
+            if kind == "cpu"
+            else "this GPU has no bf16"
+        )
         applied["bf16"] = f"off (requested, but {what})"
     elif not simple:
         applied["bf16"] = "off (requested, but only SimpleNatureCNN supports bf16 autocast)"
     else:
         for module in simple:
             module.autocast_dtype = torch.bfloat16
-        applied["bf16"] = f"on (autocast {kind} bfloat16 in the feature extractor; heads, losses and weights float32)" + (
-            "" if native_bf16(kind) else " [emulated: slow]"
+        applied["bf16"] = (
+            f"on (autocast {kind} bfloat16 in the feature extractor; heads, losses and weights float32)"
+            + ("" if native_bf16(kind) else " [emulated: slow]")
         )
 
     # torch.compile ------------------------------------------------------------------------
@@ -226,7 +241,10 @@ def apply_compute(model: "BaseAlgorithm", compute_cfg: "ComputeConfig", device: 
             want = "on" if ok else "off"
             reason = "auto: cuda" if ok else f"auto: {why}"
         else:
-            want, reason = "off", "auto: not faster on cpu, see docs/performance.md" if kind == "cpu" else f"auto: {kind}"
+            want, reason = (
+                "off",
+                "auto: not faster on cpu, see docs/performance.md" if kind == "cpu" else f"auto: {kind}",
+            )
     else:
         reason = ""
     if want == "on" and kind == "mps":

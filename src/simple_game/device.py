@@ -6,7 +6,8 @@ Apple's MPS backend has no float64 and is sensitive to non-contiguous inputs, wh
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 from simple_game.errors import SimpleGameError
 
@@ -45,7 +46,9 @@ def resolve_device(
         return "cpu"
     if requested.startswith("cuda"):
         if not cuda_ok():
-            raise SimpleGameError(f"device: {requested!r} requested but CUDA is not available (use device: auto or cpu)")
+            raise SimpleGameError(
+                f"device: {requested!r} requested but CUDA is not available (use device: auto or cpu)"
+            )
         return requested
     if requested == "mps":
         if not mps_ok():

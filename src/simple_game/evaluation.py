@@ -18,9 +18,10 @@ reset) and its frame cap (``env.max_frames_per_episode``, 108,000 frames = 30 mi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
@@ -90,28 +91,38 @@ def resolve_target(
     if target is None:
         if random_policy and explicit_cfg is not None:
             return Target(explicit_cfg, None, None)
-        raise SimpleGameError("give a run directory or a checkpoint file (or --random --config FILE for a random-policy baseline)")
+        raise SimpleGameError(
+            "give a run directory or a checkpoint file (or --random --config FILE for a random-policy baseline)"
+        )
     path = Path(target)
     if not path.exists():
         raise SimpleGameError(f"{path}: no such run directory or checkpoint")
     if path.is_dir():
         run = RunDirectory(path)
         if explicit_cfg is None and not run.config_path.is_file():
-            raise SimpleGameError(f"{path}: not a simple-game run directory (no config.yaml); pass --config FILE to name the game")
+            raise SimpleGameError(
+                f"{path}: not a simple-game run directory (no config.yaml); pass --config FILE to name the game"
+            )
         cfg = explicit_cfg or load_run_config(run)
         if random_policy:
             return Target(cfg, run, None)
         return Target(cfg, run, run.resolve_checkpoint(checkpoint or "best"))
     if path.suffix.lower() in CONFIG_SUFFIXES:
         if not random_policy:
-            raise SimpleGameError(f"{path}: is a config file; give a run directory or a checkpoint (or add --random for a random-policy baseline)")
+            raise SimpleGameError(
+                f"{path}: is a config file; give a run directory or a checkpoint (or add --random for a random-policy baseline)"
+            )
         return Target(explicit_cfg or load_config(path), None, None)
     if checkpoint is not None:
-        raise SimpleGameError(f"--checkpoint picks a checkpoint inside a run directory, but {path} is already a checkpoint file")
+        raise SimpleGameError(
+            f"--checkpoint picks a checkpoint inside a run directory, but {path} is already a checkpoint file"
+        )
     run = find_run_dir(path)
     if explicit_cfg is None:
         if run is None:
-            raise SimpleGameError(f"{path}: checkpoint is not inside a run directory (no config.yaml found next to it); pass --config FILE to say which game and protocol")
+            raise SimpleGameError(
+                f"{path}: checkpoint is not inside a run directory (no config.yaml found next to it); pass --config FILE to say which game and protocol"
+            )
         explicit_cfg = load_run_config(run)
     read_checkpoint_metadata(path)  # a clear error for a file that is not a checkpoint at all
     return Target(explicit_cfg, run, None if random_policy else path)
@@ -131,7 +142,15 @@ class EpsilonGreedy:
     by ``epsilon``, so every algorithm is evaluated the same way.
     """
 
-    def __init__(self, model: Optional["BaseAlgorithm"], n_actions: int, *, epsilon: float = DEFAULT_EPSILON, deterministic: bool = True, seed: int = 0):
+    def __init__(
+        self,
+        model: Optional[BaseAlgorithm],
+        n_actions: int,
+        *,
+        epsilon: float = DEFAULT_EPSILON,
+        deterministic: bool = True,
+        seed: int = 0,
+    ):
         if not 0.0 <= epsilon <= 1.0:
             raise SimpleGameError(f"--epsilon: must be between 0 and 1, got {epsilon}")
         self.model = model
@@ -179,7 +198,7 @@ class EpisodeResults:
 
 
 def run_episodes(
-    env: "VecEnv",
+    env: VecEnv,
     act: Callable[[np.ndarray], np.ndarray],
     n_episodes: int,
     on_episode: Optional[Callable[[int, float, int], None]] = None,
@@ -234,12 +253,11 @@ def protocol_info(env_cfg: EnvConfig, *, epsilon: float, deterministic: bool, se
     }
 
 
-def make_policy(target: Target, env: "VecEnv", device: str = "cpu") -> Optional["BaseAlgorithm"]:
+def make_policy(target: Target, env: VecEnv, device: str = "cpu") -> Optional[BaseAlgorithm]:
     """Load ``target``'s checkpoint, checked against ``env`` (``None`` for the random policy)."""
     if target.checkpoint is None:
         return None
     from simple_game.agents import load_checked_model
-
     from simple_game.compute import apply_compute
 
     model = load_checked_model(target.checkpoint, target.cfg, env=env, device=device)

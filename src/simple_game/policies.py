@@ -52,7 +52,9 @@ class SimpleNatureCNN(BaseFeaturesExtractor):
     channels_last: bool = False
     autocast_dtype: Optional[torch.dtype] = None
 
-    def __init__(self, observation_space: gym.spaces.Box, features_dim: int = 512, normalized_image: bool = False) -> None:
+    def __init__(
+        self, observation_space: gym.spaces.Box, features_dim: int = 512, normalized_image: bool = False
+    ) -> None:
         super().__init__(observation_space, features_dim)
         shape = observation_space.shape
         if shape is None or len(shape) != 3:

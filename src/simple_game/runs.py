@@ -24,214 +24,45 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
-import errno
-import functools
 import io
 import json
-import os
 import re
-import signal
-import tempfile
-import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from simple_game.errors import SimpleGameError
+from simple_game.fsio import TEMP_SUFFIX, atomic_write_bytes, atomic_write_json, atomic_write_text, json_default
+from simple_game.interrupts import critical_section
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
 
 METADATA_NAME = "simple_game.json"  # stored inside each checkpoint zip; SB3's loader ignores it
-TEMP_SUFFIX = ".tmp"  # in-progress writes: ``.<name>.<random>.tmp``, renamed when complete
-EVAL_CSV_FIELDS = ["timesteps", "mean_score", "std_score", "median_score", "min_score", "max_score", "mean_length", "n_episodes", "wall_time_s"]
-RESULTS_START = "<!-- results:start -->"
-RESULTS_END = "<!-- results:end -->"
-RESULTS_HEADER = "| date | experiment | algo | game | steps | eval score (mean ± std) | wall time | run dir |\n|---|---|---|---|---|---|---|---|\n"
-EXPERIMENTS_TEMPLATE = f"""# Experiments
-
-The log of experiments run with simple-game. Every finished run appends a row to the results
-table (`python -m simple_game.report` rebuilds the rows of the runs under `runs/` and keeps the
-others). Write your own notes in the Notes section: tools never touch it.
-
-## Notes
-
-## Results
-
-{RESULTS_START}
-{RESULTS_HEADER}{RESULTS_END}
-"""
-
-
-# --------------------------------------------------------------------------------------------
-# Atomic writes
-# --------------------------------------------------------------------------------------------
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the whole new one.
-
-    The bytes go to a temporary file in the same directory, are flushed to disk (``fsync``),
-    and only then renamed over ``path``: a crash at any moment, even ``kill -9``, leaves the
-    old file or the new one. Anything that goes wrong (disk full, Ctrl-C) removes the temporary
-    file and leaves ``path`` untouched.
-    """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
-    except OSError as exc:
-        raise SimpleGameError(f"{path}: cannot write ({_describe_os_error(exc)}); nothing was overwritten") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, _default_file_mode())  # mkstemp makes 0600 files; use the usual umask
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise SimpleGameError(f"{path}: cannot write ({_describe_os_error(exc)}); nothing was overwritten") from None
-        raise
-    _fsync_dir(path.parent)
-
-
-def _describe_os_error(exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return "disk full: free some space or lower checkpoint.keep"
-    return exc.strerror or str(exc)
-
-
-@functools.lru_cache(maxsize=1)
-def _default_file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, default=_json_default) + "\n")
-
-
-def _json_default(obj: Any) -> Any:
-    if hasattr(obj, "item"):
-        return obj.item()
-    if isinstance(obj, Path):
-        return str(obj)
-    return str(obj)
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-# --------------------------------------------------------------------------------------------
-# Ctrl-C and SIGTERM: never in the middle of a save
-# --------------------------------------------------------------------------------------------
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C (save, write the summary, exit 130)."""
-
-
-class _InterruptGuard:
-    """While installed, the first SIGINT/SIGTERM raises ``KeyboardInterrupt``/:class:`Terminated`
-    at once, except inside :func:`critical_section` (a save in progress), where it waits until
-    the block ends. Later signals, and any inside :func:`ignoring_interrupts` (the final save),
-    are only reported: the program is already stopping and must finish writing."""
-
-    def __init__(self) -> None:
-        self.depth = 0
-        self.ignoring = 0
-        self.pending: Optional[int] = None
-        self.stopping = False
-
-    def handle(self, signum: int, frame: Any) -> None:
-        if self.stopping or self.ignoring > 0 or self.depth > 0:
-            if not (self.stopping or self.ignoring):
-                self.pending = signum
-            import sys
-
-            print(f"\n{signal.Signals(signum).name}: saving, please wait (the last complete checkpoint stays valid)", file=sys.stderr, flush=True)
-            return
-        self.raise_for(signum)
-
-    def raise_for(self, signum: int) -> None:
-        self.stopping = True
-        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
-
-
-_GUARD = _InterruptGuard()
-
-
-@contextlib.contextmanager
-def interrupt_handlers(exiting: bool = False) -> Iterator[None]:
-    """Install the guard's SIGINT and SIGTERM handlers for the duration of the block.
-
-    ``exiting``: the process ends right after the block (a CLI). If it was interrupted, further
-    signals stay ignored until exit, so a second Ctrl-C cannot turn a clean exit 130 into a crash.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    _GUARD.stopping, _GUARD.pending = False, None
-    previous = {sig: signal.signal(sig, _GUARD.handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        ignore = exiting and _GUARD.stopping
-        for sig, handler in previous.items():
-            signal.signal(sig, signal.SIG_IGN if ignore else handler)
-        _GUARD.stopping, _GUARD.pending = False, None
-
-
-@contextlib.contextmanager
-def critical_section() -> Iterator[None]:
-    """A signal arriving inside is raised when the block ends, so a save is never cut short."""
-    _GUARD.depth += 1
-    try:
-        yield
-    finally:
-        _GUARD.depth -= 1
-    if _GUARD.depth == 0 and _GUARD.pending is not None and not _GUARD.ignoring:
-        signum, _GUARD.pending = _GUARD.pending, None
-        _GUARD.raise_for(signum)
-
-
-@contextlib.contextmanager
-def ignoring_interrupts() -> Iterator[None]:
-    """After the first Ctrl-C: further signals are reported but do not stop the final save."""
-    _GUARD.ignoring += 1
-    try:
-        yield
-    finally:
-        _GUARD.ignoring -= 1
-        _GUARD.pending = None
-
+EVAL_CSV_FIELDS = [
+    "timesteps",
+    "mean_score",
+    "std_score",
+    "median_score",
+    "min_score",
+    "max_score",
+    "mean_length",
+    "n_episodes",
+    "wall_time_s",
+]
 
 # --------------------------------------------------------------------------------------------
 # Checkpoints
 # --------------------------------------------------------------------------------------------
 
 
-def save_checkpoint(model: "BaseAlgorithm", path: Path, metadata: dict[str, Any]) -> Path:
+def save_checkpoint(model: BaseAlgorithm, path: Path, metadata: dict[str, Any]) -> Path:
     """Save an SB3 model atomically, with ``metadata`` stored inside the zip."""
     buffer = io.BytesIO()
     model.save(buffer)
     with zipfile.ZipFile(buffer, "a") as archive:
-        archive.writestr(METADATA_NAME, json.dumps(metadata, indent=2, default=_json_default))
+        archive.writestr(METADATA_NAME, json.dumps(metadata, indent=2, default=json_default))
     with critical_section():
         atomic_write_bytes(path, buffer.getvalue())
     return path
@@ -376,7 +207,9 @@ class RunDirectory:
         else:
             raise SimpleGameError(f"--checkpoint: unknown {which!r} (allowed: latest, best, step_N, skill_level_K)")
         if path is None or not path.is_file():
-            available = sorted(p.stem for p in self.checkpoints_dir.glob("*.zip")) if self.checkpoints_dir.is_dir() else []
+            available = (
+                sorted(p.stem for p in self.checkpoints_dir.glob("*.zip")) if self.checkpoints_dir.is_dir() else []
+            )
             raise SimpleGameError(f"{self.path}: no {which!r} checkpoint (available: {', '.join(available) or 'none'})")
         return path
 
@@ -456,65 +289,3 @@ def find_run_dir(checkpoint: Path) -> Optional[RunDirectory]:
         if (parent / "config.yaml").is_file():
             return RunDirectory(parent)
     return None
-
-
-# --------------------------------------------------------------------------------------------
-# experiments.md
-# --------------------------------------------------------------------------------------------
-
-
-def format_results_row(summary: dict[str, Any]) -> str:
-    """One Markdown table row for a finished run's summary."""
-    mean, std = summary.get("final_eval_mean"), summary.get("final_eval_std")
-    score = f"{mean:.1f} ± {std:.1f}" if isinstance(mean, (int, float)) and isinstance(std, (int, float)) else "n/a"
-    wall = summary.get("wall_time_s") or 0.0
-    date = str(summary.get("finished_at") or summary.get("started_at") or "")[:16].replace("T", " ")
-    cells = [
-        date,
-        summary.get("experiment", ""),
-        summary.get("algo", ""),
-        summary.get("game", ""),
-        f"{int(summary.get('steps_done') or 0):,}",
-        score,
-        _format_duration(float(wall)),
-        summary.get("run_dir", ""),
-    ]
-    return "| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |"
-
-
-def _format_duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An advisory lock so two runs finishing together do not lose each other's row."""
-    lock_path = path.with_name(f".{path.name}.lock")
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with open(lock_path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def append_experiment_row(experiments_md: Path, summary: dict[str, Any]) -> None:
-    """Add a row to the results table of ``experiments.md``, creating the file if needed."""
-    experiments_md = Path(experiments_md)
-    with _locked(experiments_md):
-        text = experiments_md.read_text(encoding="utf-8") if experiments_md.exists() else EXPERIMENTS_TEMPLATE
-        if RESULTS_END not in text:
-            # A hand-edited file without markers: add a fresh results section at the end.
-            text = text.rstrip("\n") + f"\n\n## Results\n\n{RESULTS_START}\n{RESULTS_HEADER}{RESULTS_END}\n"
-        head, _, tail = text.rpartition(RESULTS_END)
-        if not head.endswith("\n"):
-            head += "\n"
-        atomic_write_text(experiments_md, head + format_results_row(summary) + "\n" + RESULTS_END + tail)

@@ -17,14 +17,15 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
 from simple_game.errors import SimpleGameError
-from simple_game.runs import TEMP_SUFFIX
+from simple_game.fsio import TEMP_SUFFIX
 
 if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
@@ -99,8 +100,15 @@ class AtomicVideoWriter:
         self.size: Optional[tuple[int, int]] = None
         self.fps = fps
         self._writer = imageio.get_writer(
-            str(self.tmp), format="FFMPEG", mode="I", fps=fps, codec="libx264", pixelformat="yuv420p",
-            macro_block_size=MACRO_BLOCK, ffmpeg_log_level="error", quality=7,
+            str(self.tmp),
+            format="FFMPEG",
+            mode="I",
+            fps=fps,
+            codec="libx264",
+            pixelformat="yuv420p",
+            macro_block_size=MACRO_BLOCK,
+            ffmpeg_log_level="error",
+            quality=7,
         )
 
     def append(self, frame: np.ndarray) -> None:
@@ -125,17 +133,19 @@ class AtomicVideoWriter:
             self.tmp.unlink()
 
 
-def _ale(env: "VecEnv") -> object:
+def _ale(env: VecEnv) -> object:
     """The emulator of the first env of an SB3 ``DummyVecEnv`` stack (for lives and frame number)."""
     inner = getattr(env, "unwrapped", env)
     envs = getattr(inner, "envs", None)
     if not envs:
-        raise SimpleGameError("recording needs an SB3 vector env made with render_mode='rgb_array' (not the ale_vector backend)")
+        raise SimpleGameError(
+            "recording needs an SB3 vector env made with render_mode='rgb_array' (not the ale_vector backend)"
+        )
     return envs[0].unwrapped.ale
 
 
 def record_video(
-    env: "VecEnv",
+    env: VecEnv,
     act: Callable[[np.ndarray], np.ndarray],
     out: Path,
     *,

@@ -11,12 +11,12 @@ import sys
 from typing import Optional
 
 COMMANDS = {
-    "train": ("simple_game.train", "train an agent from a YAML experiment file"),
-    "evaluate": ("simple_game.evaluate", "measure a trained agent over full games"),
-    "record": ("simple_game.record", "record an MP4 of an agent playing"),
-    "collect": ("simple_game.collect", "record a skill-tiered gameplay dataset (PNG + JSON)"),
-    "report": ("simple_game.report", "regenerate experiments.md and learning-curve plots"),
-    "roms": ("simple_game.roms", "check the Atari ROMs and list the games"),
+    "train": ("simple_game.cli.train", "train an agent from a YAML experiment file"),
+    "evaluate": ("simple_game.cli.evaluate", "measure a trained agent over full games"),
+    "record": ("simple_game.cli.record", "record an MP4 of an agent playing"),
+    "collect": ("simple_game.cli.collect", "record a skill-tiered gameplay dataset (PNG + JSON)"),
+    "report": ("simple_game.cli.report", "regenerate experiments.md and learning-curve plots"),
+    "roms": ("simple_game.cli.roms", "check the Atari ROMs and list the games"),
 }
 
 

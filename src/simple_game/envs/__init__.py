@@ -45,14 +45,19 @@ def register_ale() -> None:
     gym.register_envs(ale_py)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gym_id(game: str) -> str:
     """``breakout`` -> ``ALE/Breakout-v5`` (looked up in the registry, so odd names work)."""
     import gymnasium as gym
 
     register_ale()
     for spec in gym.registry.values():
-        if spec.id.startswith("ALE/") and spec.id.endswith("-v5") and spec.kwargs.get("game") == game and spec.kwargs.get("obs_type", "rgb") == "rgb":
+        if (
+            spec.id.startswith("ALE/")
+            and spec.id.endswith("-v5")
+            and spec.kwargs.get("game") == game
+            and spec.kwargs.get("obs_type", "rgb") == "rgb"
+        ):
             return spec.id
     raise SimpleGameError(f"env.game: no gymnasium id registered for ROM {game!r}")
 
@@ -67,7 +72,9 @@ def ale_kwargs(cfg: EnvConfig) -> dict[str, Any]:
     }
 
 
-def make_atari_env(cfg: EnvConfig, *, training: bool, seed: Optional[int] = None, render_mode: Optional[str] = None) -> "gym.Env":
+def make_atari_env(
+    cfg: EnvConfig, *, training: bool, seed: Optional[int] = None, render_mode: Optional[str] = None
+) -> gym.Env:
     """One preprocessed Atari env (no frame stacking; that is done on the vector env).
 
     ``render_mode='rgb_array'`` lets callers grab full-colour 210x160 frames for videos.
@@ -104,7 +111,7 @@ def make_atari_env(cfg: EnvConfig, *, training: bool, seed: Optional[int] = None
     return env
 
 
-def _env_factory(cfg_data: dict[str, Any], training: bool, seed: int, render_mode: Optional[str] = None) -> "gym.Env":
+def _env_factory(cfg_data: dict[str, Any], training: bool, seed: int, render_mode: Optional[str] = None) -> gym.Env:
     # Module-level and built from plain data so SubprocVecEnv can pickle it; the worker
     # re-registers ALE ids because registrations do not cross process boundaries.
     return make_atari_env(EnvConfig.model_validate(cfg_data), training=training, seed=seed, render_mode=render_mode)
@@ -122,7 +129,7 @@ def ale_vector_available() -> bool:
     try:
         from ale_py.vector_env import AtariVectorEnv  # noqa: F401
 
-        import simple_game.ale_vector  # noqa: F401
+        import simple_game.envs.ale_vector  # noqa: F401
     except ImportError:
         return False
     return True
@@ -136,7 +143,7 @@ def make_vec_env(
     n_envs: Optional[int] = None,
     backend: Optional[str] = None,
     render_mode: Optional[str] = None,
-) -> "VecEnv":
+) -> VecEnv:
     """A vector env of ``n_envs`` (default ``cfg.n_envs``) channel-first, frame-stacked envs.
 
     Observations are ``uint8`` arrays of shape ``(n_envs, frame_stack, 84, 84)``.
@@ -148,8 +155,10 @@ def make_vec_env(
         backend = "dummy"
     if backend == "ale_vector":
         if not ale_vector_available():
-            raise SimpleGameError("env.backend: 'ale_vector' needs ale-py >= 0.10 with ale_py.vector_env (use backend: dummy)")
-        from simple_game.ale_vector import AleVectorEnv
+            raise SimpleGameError(
+                "env.backend: 'ale_vector' needs ale-py >= 0.10 with ale_py.vector_env (use backend: dummy)"
+            )
+        from simple_game.envs.ale_vector import AleVectorEnv
 
         return AleVectorEnv(
             cfg.game,
@@ -174,12 +183,12 @@ def make_vec_env(
     return VecTransposeImage(vec)
 
 
-def make_train_env(cfg: EnvConfig, seed: int) -> "VecEnv":
+def make_train_env(cfg: EnvConfig, seed: int) -> VecEnv:
     """Training envs: life loss ends an episode, rewards clipped (statistics stay raw)."""
     return make_vec_env(cfg, training=True, seed=seed)
 
 
-def make_eval_env(cfg: EnvConfig, seed: int, n_envs: int = 1) -> "VecEnv":
+def make_eval_env(cfg: EnvConfig, seed: int, n_envs: int = 1) -> VecEnv:
     """Evaluation envs: whole games, raw rewards, a seed stream separate from training."""
     return make_vec_env(cfg, training=False, seed=seed + EVAL_SEED_OFFSET, n_envs=n_envs)
 

@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 
-def build_model(cfg: ExperimentConfig, env: "VecEnv", device: str) -> "BaseAlgorithm":
+def build_model(cfg: ExperimentConfig, env: VecEnv, device: str) -> BaseAlgorithm:
     """A fresh model of ``cfg.algo`` with the config's hyperparameters, seeded."""
     cls = algorithm_class(cfg.algo)
     kwargs = model_kwargs(cfg)
@@ -41,7 +41,9 @@ def build_model(cfg: ExperimentConfig, env: "VecEnv", device: str) -> "BaseAlgor
     except (ValueError, TypeError, AssertionError) as exc:
         # SB3 validates some combinations itself (e.g. batch_size vs n_steps * n_envs).
         where = cfg.source or "<config>"
-        raise SimpleGameError(f"{where}: hyperparams: {cfg.algo} rejected the configuration: {str(exc).splitlines()[0]}") from None
+        raise SimpleGameError(
+            f"{where}: hyperparams: {cfg.algo} rejected the configuration: {str(exc).splitlines()[0]}"
+        ) from None
 
 
 def checkpoint_metadata(cfg: ExperimentConfig, step: int, **extra: Any) -> dict[str, Any]:
@@ -61,7 +63,9 @@ def checkpoint_metadata(cfg: ExperimentConfig, step: int, **extra: Any) -> dict[
     }
 
 
-def load_model(path: Path, algo: str, env: Optional["VecEnv"] = None, device: str = "cpu", **kwargs: Any) -> "BaseAlgorithm":
+def load_model(
+    path: Path, algo: str, env: Optional[VecEnv] = None, device: str = "cpu", **kwargs: Any
+) -> BaseAlgorithm:
     """Load a checkpoint of ``algo``, with a clear error for missing or foreign files."""
     path = Path(path)
     if not path.is_file():
@@ -72,12 +76,23 @@ def load_model(path: Path, algo: str, env: Optional["VecEnv"] = None, device: st
     cls = algorithm_class(algo)
     try:
         return cls.load(path, env=env, device=device, **kwargs)
-    except (ValueError, KeyError, RuntimeError, AssertionError, TypeError, AttributeError, EOFError, zipfile.BadZipFile) as exc:
+    except (
+        ValueError,
+        KeyError,
+        RuntimeError,
+        AssertionError,
+        TypeError,
+        AttributeError,
+        EOFError,
+        zipfile.BadZipFile,
+    ) as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise SimpleGameError(f"{path}: cannot load as {algo}: {first}") from None
 
 
-def load_checked_model(path: Path, cfg: ExperimentConfig, env: Optional["VecEnv"] = None, device: str = "cpu", *, train: bool = False) -> "BaseAlgorithm":
+def load_checked_model(
+    path: Path, cfg: ExperimentConfig, env: Optional[VecEnv] = None, device: str = "cpu", *, train: bool = False
+) -> BaseAlgorithm:
     """Load a checkpoint that will act in ``cfg``'s game, checking first that it fits.
 
     Our checkpoints carry metadata (algorithm, game, frame stack, screen size); a plain SB3 zip
@@ -96,10 +111,16 @@ def load_checked_model(path: Path, cfg: ExperimentConfig, env: Optional["VecEnv"
         raise SimpleGameError(f"{path}: checkpoint was trained on {meta['game']}, but the config plays {env_cfg.game}")
     for key in ("frame_stack", "screen_size"):
         if meta.get(key) is not None and int(meta[key]) != int(getattr(env_cfg, key)):
-            raise SimpleGameError(f"{path}: checkpoint was trained with env.{key}: {meta[key]}, but the config has {getattr(env_cfg, key)}")
+            raise SimpleGameError(
+                f"{path}: checkpoint was trained with env.{key}: {meta[key]}, but the config has {getattr(env_cfg, key)}"
+            )
     obs_space, action_space, policy_class = _saved_spaces(path)
     expected_policy = getattr(algorithm_class(cfg.algo), "policy_aliases", {}).get(cfg.policy)
-    if isinstance(policy_class, type) and isinstance(expected_policy, type) and not issubclass(policy_class, expected_policy):
+    if (
+        isinstance(policy_class, type)
+        and isinstance(expected_policy, type)
+        and not issubclass(policy_class, expected_policy)
+    ):
         raise SimpleGameError(
             f"{path}: checkpoint holds a {policy_class.__name__} network ({policy_class.__module__}), "
             f"which {cfg.algo} cannot load: it was trained with another algorithm"
@@ -133,7 +154,7 @@ def _saved_spaces(path: Path) -> tuple[Any, Any, Any]:
     return data.get("observation_space"), data.get("action_space"), data.get("policy_class")
 
 
-def parameters_finite(model: "BaseAlgorithm") -> bool:
+def parameters_finite(model: BaseAlgorithm) -> bool:
     """True when every network weight is a finite number (no NaN or inf)."""
     import torch
 
@@ -141,7 +162,7 @@ def parameters_finite(model: "BaseAlgorithm") -> bool:
         return all(bool(torch.isfinite(p).all()) for p in model.policy.parameters())
 
 
-def rng_state(model: Optional["BaseAlgorithm"] = None) -> dict[str, Any]:
+def rng_state(model: Optional[BaseAlgorithm] = None) -> dict[str, Any]:
     """The random number generators' states as JSON data (stored in step checkpoints).
 
     Python's ``random``, NumPy's global generator (PPO's minibatch shuffling), PyTorch's CPU
@@ -166,7 +187,7 @@ def rng_state(model: Optional["BaseAlgorithm"] = None) -> dict[str, Any]:
     return state
 
 
-def restore_rng_state(state: dict[str, Any], model: Optional["BaseAlgorithm"] = None) -> list[str]:
+def restore_rng_state(state: dict[str, Any], model: Optional[BaseAlgorithm] = None) -> list[str]:
     """Put back what :func:`rng_state` saved; returns the names restored."""
     import base64
     import random

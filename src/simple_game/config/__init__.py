@@ -21,15 +21,15 @@ import importlib
 import inspect
 import math
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from simple_game.errors import SimpleGameError
-from simple_game.schedules import SCHEDULABLE, parse_schedule, schedule_to_yaml
+from simple_game.config.schedules import SCHEDULABLE, parse_schedule, schedule_to_yaml
+from simple_game.errors import ConfigError, SimpleGameError
 
 ALLOWED_CLASS_PREFIXES = ("simple_game.", "stable_baselines3.", "sb3_contrib.", "torch.nn.", "torch.optim.")
 # The algorithm registry: adding an algorithm is one line here. Values are import paths, so
@@ -44,12 +44,13 @@ ALGORITHMS: dict[str, str] = {
 MANAGED_ARGS = {"self", "policy", "env", "tensorboard_log", "verbose", "seed", "device", "_init_setup_model", "kwargs"}
 # Hyperparameters that must be strictly positive integers when given.
 POSITIVE_INTS = {
-    "n_steps", "batch_size", "n_epochs", "buffer_size", "target_update_interval", "n_quantiles",
+    "n_steps",
+    "batch_size",
+    "n_epochs",
+    "buffer_size",
+    "target_update_interval",
+    "n_quantiles",
 }
-
-
-class ConfigError(SimpleGameError):
-    """A config file (or ``--set`` override) is malformed."""
 
 
 class _Strict(BaseModel):
@@ -160,7 +161,9 @@ class ExperimentConfig(_Strict):
     def _known_algo(cls, value: str) -> str:
         key = value.lower()
         if key not in ALGORITHMS:
-            raise ValueError(f"unknown algorithm {value!r}{_did_you_mean(key, ALGORITHMS)} (allowed: {', '.join(ALGORITHMS)})")
+            raise ValueError(
+                f"unknown algorithm {value!r}{_did_you_mean(key, ALGORITHMS)} (allowed: {', '.join(ALGORITHMS)})"
+            )
         return key
 
     @field_validator("device")
@@ -220,7 +223,9 @@ def normalize_game(value: str) -> str:
     flat = {g.replace("_", ""): g for g in games}
     if snake.replace("_", "") in flat:
         return flat[snake.replace("_", "")]
-    raise ValueError(f"unknown game {value!r}{_did_you_mean(snake, games)} ({len(games)} games available; `simple-game roms --list` lists them)")
+    raise ValueError(
+        f"unknown game {value!r}{_did_you_mean(snake, games)} ({len(games)} games available; `simple-game roms --list` lists them)"
+    )
 
 
 def _did_you_mean(word: str, choices: Any) -> str:
@@ -246,7 +251,9 @@ def load_config(path: str | Path, overrides: list[str] | None = None, name: str 
     return validate_config(data, source=str(path), origins=origins)
 
 
-def validate_config(data: dict[str, Any], source: str = "<config>", origins: dict[str, str] | None = None) -> ExperimentConfig:
+def validate_config(
+    data: dict[str, Any], source: str = "<config>", origins: dict[str, str] | None = None
+) -> ExperimentConfig:
     """Validate already-merged data (also used for a run directory's saved config.yaml)."""
     origins = origins or {}
     try:
@@ -294,7 +301,7 @@ def _load_with_bases(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any
     else:
         if not isinstance(base_ref, str):
             raise ConfigError(f"{path}: extends: expected a relative file path, got {base_ref!r}")
-        base_path = (path.parent / base_ref)
+        base_path = path.parent / base_ref
         if not base_path.is_file():
             raise ConfigError(f"{path}: extends: base file {base_ref!r} not found (looked in {path.parent})")
         merged, origins = _load_with_bases(base_path, chain + (resolved,))
@@ -399,7 +406,9 @@ def resolve_class_path(path: str, where: str = "") -> type:
         raise ConfigError(f"{prefix}expected a dotted class path string, got {path!r}")
     dotted = path[4:] if path.startswith("src.simple_game.") else path
     if not dotted.startswith(ALLOWED_CLASS_PREFIXES):
-        raise ConfigError(f"{prefix}class path {path!r} is not allowed (allowed prefixes: {', '.join(ALLOWED_CLASS_PREFIXES)})")
+        raise ConfigError(
+            f"{prefix}class path {path!r} is not allowed (allowed prefixes: {', '.join(ALLOWED_CLASS_PREFIXES)})"
+        )
     module_name, _, attr = dotted.rpartition(".")
     try:
         obj = getattr(importlib.import_module(module_name), attr)
@@ -458,7 +467,11 @@ def _check_class_path(value: Any, where: str) -> None:
 def _check_type(where: str, key: str, value: Any, default: Any) -> None:
     if key == "train_freq":
         ok = (isinstance(value, int) and not isinstance(value, bool) and value > 0) or (
-            isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], int) and value[0] > 0 and value[1] in ("step", "episode")
+            isinstance(value, (list, tuple))
+            and len(value) == 2
+            and isinstance(value[0], int)
+            and value[0] > 0
+            and value[1] in ("step", "episode")
         )
         if not ok:
             raise ConfigError(f"{where}: expected a positive integer or [N, 'step'|'episode'], got {value!r}")
@@ -478,7 +491,7 @@ def _check_type(where: str, key: str, value: Any, default: Any) -> None:
             raise ConfigError(f"{where}: must not be negative, got {value}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _constructor_defaults(algo: str) -> dict[str, Any]:
     cls = algorithm_class(algo)
     return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()}

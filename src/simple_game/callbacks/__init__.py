@@ -13,13 +13,16 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
-from simple_game.runs import RunDirectory, atomic_write_bytes, critical_section, save_checkpoint
+from simple_game.fsio import atomic_write_bytes
+from simple_game.interrupts import critical_section
+from simple_game.runs import RunDirectory, save_checkpoint
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,7 +56,9 @@ def save_if_finite(model: Any, path: Any, metadata: dict) -> None:
     from simple_game.agents import parameters_finite
 
     if not parameters_finite(model):
-        raise TrainingDiverged(f"network weights are NaN or inf at step {model.num_timesteps:,}; not saving {Path(path).name}")
+        raise TrainingDiverged(
+            f"network weights are NaN or inf at step {model.num_timesteps:,}; not saving {Path(path).name}"
+        )
     save_checkpoint(model, path, metadata)
 
 
@@ -65,9 +70,20 @@ def _episode_scores(model: Any) -> list[float]:
 class ConsoleCallback(BaseCallback):
     """A compact rich table row every ``interval_s`` seconds: steps, fps, score, ETA."""
 
-    COLUMNS = (("steps", 12), ("done", 6), ("fps", 7), ("games", 7), ("mean score", 11), ("best eval", 10), ("elapsed", 9), ("ETA", 9))
+    COLUMNS = (
+        ("steps", 12),
+        ("done", 6),
+        ("fps", 7),
+        ("games", 7),
+        ("mean score", 11),
+        ("best eval", 10),
+        ("elapsed", 9),
+        ("ETA", 9),
+    )
 
-    def __init__(self, total_timesteps: int, interval_s: float = 10.0, console: Optional["Console"] = None, start_step: int = 0):
+    def __init__(
+        self, total_timesteps: int, interval_s: float = 10.0, console: Optional[Console] = None, start_step: int = 0
+    ):
         super().__init__()
         self.total_timesteps = total_timesteps
         self.interval_s = interval_s
@@ -166,7 +182,7 @@ class EvaluationCallback(PeriodicCallback):
 
     def __init__(
         self,
-        eval_env: "VecEnv",
+        eval_env: VecEnv,
         run: RunDirectory,
         freq: int,
         n_episodes: int,
@@ -231,7 +247,12 @@ class EvaluationCallback(PeriodicCallback):
         if self.best_mean is None or result["mean_score"] > self.best_mean:
             self.best_mean = result["mean_score"]
             self.best_result = result
-            save_if_finite(self.model, self.run.best_path, self.metadata(self.num_timesteps) | {"eval_mean": result["mean_score"], "eval_std": result["std_score"]})
+            save_if_finite(
+                self.model,
+                self.run.best_path,
+                self.metadata(self.num_timesteps)
+                | {"eval_mean": result["mean_score"], "eval_std": result["std_score"]},
+            )
         self.run.append_eval_row(result)
         self.logger.record("eval/mean_score", result["mean_score"])
         self.logger.record("eval/std_score", result["std_score"])
@@ -343,8 +364,12 @@ class FailureGateCallback(BaseCallback):
         # Losses only: some statistics are NaN by definition at times (SB3's explained_variance
         # is NaN when all returns in a rollout are equal), which is not divergence.
         bad = sorted(
-            key for key, value in self.logger.name_to_value.items()
-            if key.startswith("train/") and "loss" in key and isinstance(value, (int, float, np.floating)) and not math.isfinite(float(value))
+            key
+            for key, value in self.logger.name_to_value.items()
+            if key.startswith("train/")
+            and "loss" in key
+            and isinstance(value, (int, float, np.floating))
+            and not math.isfinite(float(value))
         )
         if bad:
             raise TrainingDiverged(f"{', '.join(bad)} became NaN or inf at step {self.model.num_timesteps:,}")
@@ -365,7 +390,18 @@ class VideoCallback(PeriodicCallback):
     A failure to write a video is reported and turns videos off; it never stops training.
     """
 
-    def __init__(self, env: "VecEnv", run: RunDirectory, freq: int, max_steps: int, action_names: list[str], *, deterministic: bool = True, frame_skip: int = 4, seed: int = 0):
+    def __init__(
+        self,
+        env: VecEnv,
+        run: RunDirectory,
+        freq: int,
+        max_steps: int,
+        action_names: list[str],
+        *,
+        deterministic: bool = True,
+        frame_skip: int = 4,
+        seed: int = 0,
+    ):
         super().__init__(freq)
         self.env = env
         self.run = run
@@ -381,11 +417,19 @@ class VideoCallback(PeriodicCallback):
         from simple_game.video import record_video
 
         step = self.num_timesteps
-        act = EpsilonGreedy(self.model, self.env.action_space.n, epsilon=0.0, deterministic=self.deterministic, seed=self.seed + step)
+        act = EpsilonGreedy(
+            self.model, self.env.action_space.n, epsilon=0.0, deterministic=self.deterministic, seed=self.seed + step
+        )
         try:
             result = record_video(
-                self.env, act, self.run.videos_dir / f"step_{step}.mp4", action_names=self.action_names,
-                episodes=1, max_steps=self.max_steps, frame_skip=self.frame_skip, label=f"step {step:,}",
+                self.env,
+                act,
+                self.run.videos_dir / f"step_{step}.mp4",
+                action_names=self.action_names,
+                episodes=1,
+                max_steps=self.max_steps,
+                frame_skip=self.frame_skip,
+                label=f"step {step:,}",
             )
         except (OSError, RuntimeError, ValueError) as exc:
             print(f"warning: video at step {step:,} failed ({exc}); videos turned off for this run")
@@ -412,7 +456,7 @@ class MilestoneCallback(BaseCallback):
         self.thresholds = list(thresholds)
         self.window = window
         self.metadata = metadata
-        self.scores: "deque[float]" = deque(maxlen=window)
+        self.scores: deque[float] = deque(maxlen=window)
         self.reached: list[int] = []
 
     def _on_training_start(self) -> None:
@@ -443,7 +487,9 @@ class MilestoneCallback(BaseCallback):
                 self.reached.append(level)
                 self.logger.record("milestones/skill_level", level)
                 if self.verbose:
-                    print(f"skill level {level} reached at {self.num_timesteps} steps (mean {mean:.1f} >= {threshold:g})")
+                    print(
+                        f"skill level {level} reached at {self.num_timesteps} steps (mean {mean:.1f} >= {threshold:g})"
+                    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -37,13 +37,14 @@ import re
 import shutil
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from simple_game.errors import SimpleGameError
-from simple_game.runs import atomic_write_text
+from simple_game.fsio import atomic_write_text
 
 if TYPE_CHECKING:
     import gymnasium as gym
@@ -154,7 +155,7 @@ def read_json(path: Path) -> Any:
         raise SimpleGameError(f"{path}: cannot read ({exc})") from None
 
 
-def encode_png(frame: "np.ndarray") -> bytes:
+def encode_png(frame: np.ndarray) -> bytes:
     """PNG bytes of a ``(H, W)`` grayscale or ``(H, W, 3)`` RGB uint8 frame (lossless)."""
     import cv2
 
@@ -166,7 +167,7 @@ def encode_png(frame: "np.ndarray") -> bytes:
     return buf.tobytes()
 
 
-def read_png(path: Path) -> "np.ndarray":
+def read_png(path: Path) -> np.ndarray:
     """A stored frame back as the array it was made from (RGB channel order)."""
     import cv2
     import numpy as np
@@ -196,7 +197,7 @@ class FrameWriter:
         self.bytes = 0
         self.wait_s = 0.0
 
-    def submit(self, path: Path, frame: "np.ndarray") -> None:
+    def submit(self, path: Path, frame: np.ndarray) -> None:
         self.frames += 1
         if self.pool is None:
             t0 = time.perf_counter()
@@ -209,7 +210,7 @@ class FrameWriter:
             self.pending.popleft().result()
             self.wait_s += time.perf_counter() - t0
 
-    def _write(self, path: Path, frame: "np.ndarray") -> None:
+    def _write(self, path: Path, frame: np.ndarray) -> None:
         data = encode_png(frame)
         try:
             with open(path, "wb") as fh:
@@ -237,7 +238,7 @@ class FrameWriter:
 # --------------------------------------------------------------------------------------------
 
 
-def make_env(env_cfg: "EnvConfig", rgb: bool) -> "gym.Env":
+def make_env(env_cfg: EnvConfig, rgb: bool) -> gym.Env:
     """The evaluation-protocol env episodes are recorded (and replayed) in.
 
     Whole games (no life-loss ends), raw rewards, random no-op starts, sticky actions as the
@@ -274,10 +275,10 @@ def _number(x: float) -> float | int:
 
 
 def play_episode(
-    env: "gym.Env",
+    env: gym.Env,
     seed: int,
-    choose: Callable[[int, "np.ndarray"], Optional[int]],
-    on_frame: Callable[[int, "np.ndarray"], None],
+    choose: Callable[[int, np.ndarray], Optional[int]],
+    on_frame: Callable[[int, np.ndarray], None],
     *,
     rgb: bool,
     max_steps: Optional[int] = None,
@@ -314,7 +315,7 @@ def play_episode(
     return result
 
 
-def _frame(env: "gym.Env", obs: "np.ndarray", rgb: bool) -> "np.ndarray":
+def _frame(env: gym.Env, obs: np.ndarray, rgb: bool) -> np.ndarray:
     import numpy as np
 
     if rgb:
@@ -333,7 +334,7 @@ class Policy:
     def start(self, seed: int) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def act(self, t: int, obs: "np.ndarray") -> int:  # pragma: no cover - interface
+    def act(self, t: int, obs: np.ndarray) -> int:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -355,7 +356,7 @@ class TierPlan:
 @dataclass
 class CollectionPlan:
     output: Path
-    env_cfg: "EnvConfig"
+    env_cfg: EnvConfig
     seed: int
     rgb: bool
     workers: int
@@ -393,12 +394,18 @@ def replay_key(manifest: dict[str, Any]) -> dict[str, Any]:
 
 def tier_fingerprint(plan: CollectionPlan, tier: TierPlan) -> str:
     """A hash of everything that decides a tier's episodes; stored in each episode record."""
-    data = {"seed": plan.seed, "rgb": plan.rgb, "env": env_record(plan.env_cfg), "level": tier.level, "max_steps": tier.max_steps}
+    data = {
+        "seed": plan.seed,
+        "rgb": plan.rgb,
+        "env": env_record(plan.env_cfg),
+        "level": tier.level,
+        "max_steps": tier.max_steps,
+    }
     data.update({k: tier.info.get(k) for k in ("source", "checkpoint_sha256", "algo", "sampling", "epsilon")})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def env_record(env_cfg: "EnvConfig") -> dict[str, Any]:
+def env_record(env_cfg: EnvConfig) -> dict[str, Any]:
     """The emulator settings a replay needs (the vector-env knobs do not matter here)."""
     data = env_cfg.model_dump()
     for key in ("n_envs", "backend"):
@@ -473,7 +480,15 @@ def collect_dataset(plan: CollectionPlan, report: Callable[[str], None] = print)
     return stats
 
 
-def _record_episode(plan: CollectionPlan, tier: TierPlan, index: int, env: "gym.Env", policy: Policy, meanings: list[str], writer: FrameWriter) -> dict[str, Any]:
+def _record_episode(
+    plan: CollectionPlan,
+    tier: TierPlan,
+    index: int,
+    env: gym.Env,
+    policy: Policy,
+    meanings: list[str],
+    writer: FrameWriter,
+) -> dict[str, Any]:
     tier_dir = plan.output / RAW_DIR / tier.name
     tier_dir.mkdir(parents=True, exist_ok=True)
     final = tier_dir / episode_name(index)
@@ -483,7 +498,14 @@ def _record_episode(plan: CollectionPlan, tier: TierPlan, index: int, env: "gym.
     tmp.mkdir()
     env_seed, policy_seed = episode_seeds(plan.seed, tier.level, index)
     policy.start(policy_seed)
-    result = play_episode(env, env_seed, policy.act, lambda t, frame: writer.submit(tmp / frame_name(t), frame), rgb=plan.rgb, max_steps=tier.max_steps)
+    result = play_episode(
+        env,
+        env_seed,
+        policy.act,
+        lambda t, frame: writer.submit(tmp / frame_name(t), frame),
+        rgb=plan.rgb,
+        max_steps=tier.max_steps,
+    )
     writer.drain()
     record = {
         "episode_id": episode_id(tier.level, index),
@@ -548,7 +570,9 @@ def _check_resumable(plan: CollectionPlan, meanings: list[str]) -> None:
     manifest_path = out / MANIFEST
     if not manifest_path.is_file():
         if any(p for p in out.iterdir() if not p.name.startswith(".")):
-            raise SimpleGameError(f"{out}: exists and is not a simple-game dataset (no {MANIFEST}); choose another output directory")
+            raise SimpleGameError(
+                f"{out}: exists and is not a simple-game dataset (no {MANIFEST}); choose another output directory"
+            )
         return
     old = read_json(manifest_path)
     if not isinstance(old, dict) or old.get("format") != FORMAT:
@@ -594,7 +618,9 @@ def _existing_records(plan: CollectionPlan, tier: TierPlan) -> dict[int, dict[st
             )
         record_path = path / EPISODE_RECORD
         if not record_path.is_file():
-            raise SimpleGameError(f"{path}: finished episode without {EPISODE_RECORD} (edited by hand?); delete it to record it again")
+            raise SimpleGameError(
+                f"{path}: finished episode without {EPISODE_RECORD} (edited by hand?); delete it to record it again"
+            )
         record = read_json(record_path)
         if record.get("fingerprint") != fingerprint:
             raise SimpleGameError(
@@ -620,7 +646,9 @@ def public_record(record: dict[str, Any], split: str) -> dict[str, Any]:
     return {k: out[k] for k in order}
 
 
-def build_actions(plan: CollectionPlan, tier: TierPlan, meanings: list[str], records: dict[int, dict[str, Any]]) -> dict[str, Any]:
+def build_actions(
+    plan: CollectionPlan, tier: TierPlan, meanings: list[str], records: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
     split = _split_of(plan, tier)
     return {
         "format": FORMAT,
@@ -642,7 +670,9 @@ def _score_stats(scores: list[float]) -> dict[str, Any]:
     return {"mean": round(mean, 4), "std": round(std, 4), "min": _number(min(scores)), "max": _number(max(scores))}
 
 
-def build_manifest(plan: CollectionPlan, meanings: list[str], records: dict[int, dict[int, dict[str, Any]]], *, complete: bool) -> dict[str, Any]:
+def build_manifest(
+    plan: CollectionPlan, meanings: list[str], records: dict[int, dict[int, dict[str, Any]]], *, complete: bool
+) -> dict[str, Any]:
     """Everything a reader needs before opening a frame: versions, env, format, tiers, split."""
     env_cfg = plan.env_cfg
     shape = [210, 160, 3] if plan.rgb else [env_cfg.screen_size, env_cfg.screen_size]
@@ -747,7 +777,9 @@ def load_manifest(root: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise SimpleGameError(f"{path}: not a simple-game dataset manifest")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise SimpleGameError(f"{path}: format version {manifest.get('format_version')} is not supported (this simple-game reads {FORMAT_VERSION})")
+        raise SimpleGameError(
+            f"{path}: format version {manifest.get('format_version')} is not supported (this simple-game reads {FORMAT_VERSION})"
+        )
     return manifest
 
 
@@ -766,7 +798,9 @@ def verify_dataset(root: Path, progress: Optional[Callable[[EpisodeCheck], None]
     rgb = manifest.get("frames", {}).get("color") == "rgb"
     meanings = manifest.get("action_meanings", [])
     if not manifest.get("complete"):
-        report.problems.append("manifest says the collection is incomplete (interrupted?): run collect again to finish it")
+        report.problems.append(
+            "manifest says the collection is incomplete (interrupted?): run collect again to finish it"
+        )
     have = {v: manifest.get("versions", {}).get(v) for v in ("ale_py", "gymnasium")}
     now = {v: versions().get(v) for v in have}
     if have != now:
@@ -786,7 +820,9 @@ def verify_dataset(root: Path, progress: Optional[Callable[[EpisodeCheck], None]
                 report.problems.append(f"{path.relative_to(root)}: unreadable ({exc})")
                 continue
             if len(episodes) != tier.get("episodes"):
-                report.problems.append(f"{tier.get('name')}: manifest lists {tier.get('episodes')} episodes, {path.name} has {len(episodes)}")
+                report.problems.append(
+                    f"{tier.get('name')}: manifest lists {tier.get('episodes')} episodes, {path.name} has {len(episodes)}"
+                )
             for record in episodes:
                 check = _verify_episode(root, env, record, meanings, rgb)
                 listed.add(check.episode_id)
@@ -801,14 +837,16 @@ def verify_dataset(root: Path, progress: Optional[Callable[[EpisodeCheck], None]
         for path in sorted(raw.glob("skill_level_*/episode_*")):
             rel = f"{path.parent.name}/{path.name}"
             if ".tmp-" in path.name:
-                report.problems.append(f"{rel}: leftover of an interrupted collection (collect removes it when run again)")
+                report.problems.append(
+                    f"{rel}: leftover of an interrupted collection (collect removes it when run again)"
+                )
             elif rel not in listed:
                 report.problems.append(f"{rel}: on disk but in no actions file")
     report.wall_s = time.perf_counter() - t0
     return report
 
 
-def _verify_episode(root: Path, env: "gym.Env", record: dict[str, Any], meanings: list[str], rgb: bool) -> EpisodeCheck:
+def _verify_episode(root: Path, env: gym.Env, record: dict[str, Any], meanings: list[str], rgb: bool) -> EpisodeCheck:
     import numpy as np
 
     check = EpisodeCheck(str(record.get("episode_id", "?")), split=str(record.get("split", "")))
@@ -834,7 +872,9 @@ def _verify_episode(root: Path, env: "gym.Env", record: dict[str, Any], meanings
         return check
     bad_name = next((t for t, (a, n) in enumerate(zip(actions, per_step["action_names"])) if meanings[a] != n), None)
     if bad_name is not None:
-        check.problems.append(f"step {bad_name}: action {actions[bad_name]} is {meanings[actions[bad_name]]}, recorded name {per_step['action_names'][bad_name]!r}")
+        check.problems.append(
+            f"step {bad_name}: action {actions[bad_name]} is {meanings[actions[bad_name]]}, recorded name {per_step['action_names'][bad_name]!r}"
+        )
 
     folder = root / RAW_DIR / check.episode_id
     if not folder.is_dir():
@@ -848,7 +888,7 @@ def _verify_episode(root: Path, env: "gym.Env", record: dict[str, Any], meanings
 
     differing: list[int] = []
 
-    def compare(t: int, frame: "np.ndarray") -> None:
+    def compare(t: int, frame: np.ndarray) -> None:
         path = folder / frame_name(t)
         if not path.is_file():
             return
@@ -874,6 +914,10 @@ def _verify_episode(root: Path, env: "gym.Env", record: dict[str, Any], meanings
             check.problems.append(f"{key} differ from step {first} (replay {got[first]!r}, recorded {want[first]!r})")
     if record.get("score") != replay.score and replay.length == len(actions):
         check.problems.append(f"score: replay {replay.score}, recorded {record.get('score')}")
-    if replay.length == len(actions) and record.get("end") in ("game_over", "frame_cap") and replay.end != record.get("end"):
+    if (
+        replay.length == len(actions)
+        and record.get("end") in ("game_over", "frame_cap")
+        and replay.end != record.get("end")
+    ):
         check.problems.append(f"recorded end {record.get('end')!r}, replay ended with {replay.end!r}")
     return check

@@ -342,7 +342,9 @@ class AleVectorEnv(VecEnv):
             setattr(self._sub_envs[i], attr_name, value)
 
     def env_method(self, method_name: str, *method_args, indices: VecEnvIndices = None, **method_kwargs) -> list[Any]:
-        return [getattr(self._sub_envs[i], method_name)(*method_args, **method_kwargs) for i in self._get_indices(indices)]
+        return [
+            getattr(self._sub_envs[i], method_name)(*method_args, **method_kwargs) for i in self._get_indices(indices)
+        ]
 
     def env_is_wrapped(self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None) -> list[bool]:
         """True for the SB3 wrappers whose behaviour this env reproduces.
