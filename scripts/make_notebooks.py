@@ -1106,7 +1106,7 @@ NB05 = [
     ),
     code(
         """
-        from simple_game.runs import read_checkpoint_metadata
+        from simple_game.checkpoints import read_checkpoint_metadata
 
         skill_files = sorted((run_dir / "checkpoints").glob("skill_level_*.zip"))
         for path in skill_files:

@@ -29,7 +29,8 @@ SAVER = r"""
 import sys
 from pathlib import Path
 from stable_baselines3 import PPO
-from simple_game.runs import RunDirectory, read_checkpoint_metadata, save_checkpoint
+from simple_game.runs import RunDirectory
+from simple_game.checkpoints import read_checkpoint_metadata, save_checkpoint
 
 run = RunDirectory(Path(sys.argv[1]))
 run.make_dirs()
@@ -50,7 +51,8 @@ while True:
 def test_kill_9_while_saving_never_corrupts_latest(tmp_path: Path) -> None:
     from stable_baselines3 import PPO
 
-    from simple_game.runs import RunDirectory, read_checkpoint_metadata
+    from simple_game.checkpoints import read_checkpoint_metadata
+    from simple_game.runs import RunDirectory
 
     run = RunDirectory(tmp_path / "run")
     rng = random.Random(0)

@@ -155,7 +155,7 @@ def test_skill_milestones_saved(tmp_path: Path) -> None:
         "milestones={thresholds: [0, 0.5, 1000000], window: 2}",
         check=True,
     )
-    from simple_game.runs import read_checkpoint_metadata
+    from simple_game.checkpoints import read_checkpoint_metadata
 
     ckpt = only_run_dir(runs) / "checkpoints"
     assert (ckpt / "skill_level_1.zip").is_file() and (ckpt / "skill_level_2.zip").is_file()

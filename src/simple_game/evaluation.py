@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
+from simple_game.checkpoints import read_checkpoint_metadata
 from simple_game.config import EnvConfig, ExperimentConfig, load_config
 from simple_game.errors import SimpleGameError
-from simple_game.runs import RunDirectory, find_run_dir, read_checkpoint_metadata
+from simple_game.runs import RunDirectory, find_run_dir
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm

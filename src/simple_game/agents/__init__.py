@@ -12,9 +12,9 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
+from simple_game.checkpoints import read_checkpoint_metadata
 from simple_game.config import ALGORITHMS, ExperimentConfig, algorithm_class, model_kwargs
 from simple_game.errors import SimpleGameError
-from simple_game.runs import read_checkpoint_metadata
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm

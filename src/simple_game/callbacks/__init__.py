@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any, Optional
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
+from simple_game.checkpoints import save_checkpoint
 from simple_game.fsio import atomic_write_bytes
 from simple_game.interrupts import critical_section
-from simple_game.runs import RunDirectory, save_checkpoint
+from simple_game.runs import RunDirectory
 
 if TYPE_CHECKING:
     from rich.console import Console

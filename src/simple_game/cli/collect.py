@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
     from simple_game.dataset import CollectionPlan
     from simple_game.runs import RunDirectory
+    from simple_game.checkpoints import 
 
 EXIT_VERIFY_FAILED = 1
 CHECKPOINT_NAMES = re.compile(r"latest|best|step_\d+|skill_level_\d+")
@@ -170,6 +171,7 @@ def find_run(pattern: str, where: str) -> RunDirectory:
     """A run directory; a glob (``runs/ppo_breakout_data_*``) picks the last match by name,
     which for one experiment is the newest (names end in a timestamp)."""
     from simple_game.runs import open_run_dir
+    from simple_game.checkpoints import 
 
     if any(c in pattern for c in "*?["):
         matches = sorted(p for p in glob.glob(pattern) if (Path(p) / "config.yaml").is_file())
@@ -239,7 +241,7 @@ def _checkpoint_tier(
     spec: TierSpec, base_run: Optional[RunDirectory], env_cfg: EnvConfig, cfg: CollectConfig, where: str
 ) -> tuple[dict[str, Any], Any]:
     from simple_game.config import load_config
-    from simple_game.runs import read_checkpoint_metadata
+    from simple_game.checkpoints import read_checkpoint_metadata
 
     assert spec.checkpoint is not None
     run = find_run(spec.run, f"{where}.run") if spec.run else base_run

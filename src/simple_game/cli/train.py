@@ -112,9 +112,10 @@ def resume(
         raise SimpleGameError(
             "--resume continues a run with its own saved config.yaml: drop --config/--name (to train longer: --set total_timesteps=N)"
         )
+    from simple_game.checkpoints import read_checkpoint_metadata
     from simple_game.config import dump_config, load_config
     from simple_game.fsio import atomic_write_text
-    from simple_game.runs import open_run_dir, read_checkpoint_metadata
+    from simple_game.runs import open_run_dir
 
     run = open_run_dir(Path(run_path))
     for item in overrides:
@@ -182,6 +183,7 @@ def run_training(
         divergence_reason,
         make_logger,
     )
+    from simple_game.checkpoints import read_checkpoint_metadata
     from simple_game.compute import apply_compute, describe_compute
     from simple_game.device import resolve_device
     from simple_game.envs import (
@@ -194,7 +196,7 @@ def run_training(
     )
     from simple_game.fsio import atomic_write_text
     from simple_game.interrupts import ignoring_interrupts, interrupt_handlers
-    from simple_game.runs import new_run_dir, read_checkpoint_metadata
+    from simple_game.runs import new_run_dir
 
     console = rich.get_console()
     device = resolve_device(cfg.device)
