@@ -160,6 +160,10 @@ class EpsilonGreedy:
         self.deterministic = bool(deterministic) or hasattr(model, "exploration_rate")
         self.rng = np.random.default_rng(seed)
 
+    def reseed(self, seed: int) -> None:
+        """Restart the random actions from ``seed`` (collect seeds every episode on its own)."""
+        self.rng = np.random.default_rng(seed)
+
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         n = len(obs)
         if self.model is None:
