@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import CONFIGS, SMOKE, run_cli
-from simple_game.config import ConfigError, load_config, model_kwargs, resolve_class_path
+from conftest import CONFIGS, REPO, SMOKE, cli_env, run_cli
+from simple_game.config import (
+    ConfigError,
+    ExperimentConfig,
+    available_games,
+    load_collect_config,
+    load_config,
+    load_yaml_model,
+    model_kwargs,
+    resolve_class_path,
+)
+from simple_game.config.games import bundled_rom_ids
 from simple_game.config.schedules import LinearSchedule
 
 SHIPPED = ["ppo_breakout", "a2c_breakout", "dqn_breakout", "qrdqn_breakout", "ppo_pong", "ppo_space_invaders", "smoke"]
@@ -63,7 +75,9 @@ def test_space_invaders_spelling() -> None:
 
 def test_explicit_schedule_forms(write_yaml) -> None:
     path = write_yaml(
-        "extends: @CONFIGS@/smoke.yaml\nhyperparams:\n  learning_rate: {schedule: linear, start: 0.001, end: 0.0001}\n  clip_range: {schedule: constant, value: 0.2}\n"
+        "extends: @CONFIGS@/smoke.yaml\nhyperparams:\n"
+        "  learning_rate: {schedule: linear, start: 0.001, end: 0.0001}\n"
+        "  clip_range: {schedule: constant, value: 0.2}\n"
     )
     cfg = load_config(path)
     assert cfg.hyperparams["learning_rate"](1.0) == pytest.approx(1e-3)
@@ -203,3 +217,87 @@ def test_cli_debug_shows_traceback(write_yaml) -> None:
 def test_cli_missing_config_file() -> None:
     proc = run_cli("simple_game.train", "--config", "configs/does_not_exist.yaml")
     assert proc.returncode == 2 and "does_not_exist.yaml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_rom_list_matches_ale_py() -> None:
+    """The ROM list read from ale-py's files equals ale-py's own, without importing ale-py to get it."""
+    import torch  # noqa: F401  (torch before gymnasium, which ale-py imports: the import-order rule)
+    from ale_py import roms
+
+    assert list(bundled_rom_ids()) == roms.get_all_rom_ids()
+    assert available_games() == tuple(sorted(roms.get_all_rom_ids())) and "space_invaders" in available_games()
+
+
+IMPORT_PROBE = """
+import sys
+order = []
+
+HEAVY = ("torch", "gymnasium", "ale_py", "stable_baselines3")
+
+class Watch:  # sees every lookup of a heavy package, in order (find_spec alone imports nothing)
+    def find_spec(self, name, path=None, target=None):
+        if name in HEAVY and name not in order:
+            order.append(name)
+        return None
+
+def imported():
+    return " ".join(m for m in order if m in sys.modules)
+
+sys.meta_path.insert(0, Watch())
+from simple_game.config import EnvConfig, load_collect_config, load_config
+EnvConfig(game="SpaceInvaders")
+load_collect_config(sys.argv[2])
+print("SCHEMA:" + imported())
+load_config(sys.argv[1])
+print("LOADED:" + imported())
+"""
+
+
+def test_loading_a_config_imports_no_ale_py_or_gymnasium_first() -> None:
+    """Game names resolve without ale-py; only the hyperparameter check imports SB3, torch first."""
+    proc = subprocess.run(
+        [sys.executable, "-c", IMPORT_PROBE, str(SMOKE), str(CONFIGS / "collect_breakout.yaml")],
+        env=cli_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = dict(line.split(":", 1) for line in proc.stdout.splitlines() if ":" in line)
+    assert lines["SCHEMA"] == "", proc.stdout
+    loaded = lines["LOADED"].split()
+    assert "ale_py" not in loaded, loaded
+    assert loaded[0] == "stable_baselines3" and loaded.index("torch") < loaded.index("gymnasium"), loaded
+
+
+def test_collect_config_errors_use_the_same_formatter(write_yaml) -> None:
+    path = write_yaml("env: {game: Breakout}\ntiers:\n  - random: true\n    chekpoint: best\n", name="c.yaml")
+    with pytest.raises(ConfigError) as info:
+        load_collect_config(path)
+    assert str(info.value) == (
+        f"{path}: tiers.0.chekpoint: unknown key (did you mean 'checkpoint'?) "
+        "(allowed: level, random, run, checkpoint, algo, episodes, max_steps)"
+    )
+    path = write_yaml("tiers: [{random: true}]\n", name="c.yaml")
+    with pytest.raises(ConfigError) as info:
+        load_collect_config(path)
+    assert (
+        str(info.value)
+        == f"{path}: give either run: (a training run directory) or env: (game, protocol, frame_stack ...)"
+    )
+    with pytest.raises(ConfigError, match=r"^--set: tiers.0: unknown algorithm 'sax' \(allowed: ppo"):
+        load_collect_config(path, ["env={game: Pong}", "tiers=[{checkpoint: best, algo: sax}]"])
+    cfg = load_collect_config(path, ["env={game: Pong}"])
+    assert cfg.env is not None and cfg.env.game == "pong" and cfg.tiers[0].random
+
+
+def test_load_yaml_model_reports_origins_and_hides_internal_keys(write_yaml) -> None:
+    path = write_yaml("extends: @CONFIGS@/smoke.yaml\nseed: 4\n")
+    cfg, origins = load_yaml_model(path, ExperimentConfig, ["env.n_envs=3"], flags={"name": ("--name", "x")})
+    assert (cfg.seed, cfg.env.n_envs, cfg.name) == (4, 3, "x")
+    assert origins["seed"] == str(path) and origins["env.n_envs"] == "--set" and origins["name"] == "--name"
+    assert origins["total_timesteps"] == str(SMOKE)
+    with pytest.raises(ConfigError) as info:
+        load_config(write_yaml("extends: @CONFIGS@/smoke.yaml\nsourc: 1\n"))
+    assert "(allowed: name, algo, seed," in str(info.value) and "source" not in str(info.value).split("allowed")[1]

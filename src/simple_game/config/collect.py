@@ -1,0 +1,91 @@
+"""The collect config: which agents record a gameplay dataset, how many games each, and where.
+
+Each tier is an agent of a known skill: ``random: true`` plays uniformly at random, and a
+checkpoint tier names a checkpoint in a training run (``skill_level_k``, saved when the agent's
+rolling mean score first reached the k-th milestone) or a ``.zip`` path. The file is loaded like
+an experiment config (``extends:``, ``--set``, one-line errors naming file and key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from simple_game.config.hyperparams import algorithm_key
+from simple_game.config.loading import load_yaml_model
+from simple_game.config.schema import EnvConfig
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TierSpec(_Strict):
+    """One skill tier: ``random: true``, or a checkpoint (a name in a run, or a .zip path)."""
+
+    level: Optional[int] = Field(default=None, ge=0, description="skill level k (default: position in the list)")
+    random: bool = False
+    run: Optional[str] = Field(
+        default=None, description="run directory holding the checkpoint (default: the top-level run)"
+    )
+    checkpoint: Optional[str] = Field(
+        default=None, description="latest, best, step_N, skill_level_K, or a path to a .zip"
+    )
+    algo: Optional[str] = Field(default=None, description="only for checkpoints without simple-game metadata")
+    episodes: Optional[int] = Field(default=None, gt=0)
+    max_steps: Optional[int] = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TierSpec:
+        if self.random == (self.checkpoint is not None):
+            raise ValueError(
+                "give either random: true or checkpoint: (latest, best, step_N, skill_level_K or a .zip path)"
+            )
+        if self.random and (self.run or self.algo):
+            raise ValueError("a random tier takes no run or algo")
+        if self.algo is not None:
+            algorithm_key(self.algo)  # the tier keeps the spelling it was given
+        return self
+
+
+class CollectConfig(_Strict):
+    """A gameplay dataset: where the agents come from, how many games each plays, where it goes."""
+
+    run: Optional[str] = Field(
+        default=None,
+        description="training run whose config gives game, protocol and frame stack; globs pick the newest match",
+    )
+    env: Optional[EnvConfig] = Field(
+        default=None, description="the env settings, when no run is given (random tiers, .zip checkpoints)"
+    )
+    tiers: list[TierSpec] = Field(..., min_length=1)
+    episodes: int = Field(default=50, gt=0, description="whole games per tier")
+    max_steps: Optional[int] = Field(
+        default=None, gt=0, description="cap on agent steps per episode (default: whole games)"
+    )
+    output: str = "data"
+    validation_fraction: float = Field(default=0.1, ge=0.0, lt=1.0)
+    sampling: Literal["epsilon", "deterministic", "stochastic"] = "epsilon"
+    epsilon: float = Field(default=0.05, ge=0.0, le=1.0)
+    seed: int = Field(default=0, ge=0)
+    rgb: bool = Field(
+        default=False, description="store the native 210x160 RGB screen instead of the 84x84 grayscale observation"
+    )
+    workers: int = Field(default=2, ge=0, le=64, description="PNG-encoding threads (0: encode in the main thread)")
+
+    @model_validator(mode="after")
+    def _env_source(self) -> CollectConfig:
+        if (self.run is None) == (self.env is None):
+            raise ValueError("give either run: (a training run directory) or env: (game, protocol, frame_stack ...)")
+        levels = [t.level if t.level is not None else i for i, t in enumerate(self.tiers)]
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"tiers: skill levels must be distinct (got {levels})")
+        return self
+
+
+def load_collect_config(path: str | Path, overrides: Optional[Sequence[str]] = None) -> CollectConfig:
+    """Load a collect YAML (``extends:`` and ``--set`` work as for experiment configs)."""
+    return load_yaml_model(path, CollectConfig, overrides)[0]

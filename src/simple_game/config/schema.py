@@ -1,0 +1,155 @@
+"""The experiment schema: what a YAML experiment may say, as pydantic models.
+
+Every model forbids unknown keys, so a typo (``gmae:``) is an error that lists the allowed keys
+rather than a setting silently ignored. Loading and checking live in :mod:`simple_game.config.loading`
+and :mod:`simple_game.config.experiment`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from simple_game.config.games import normalize_game
+from simple_game.config.hyperparams import algorithm_key
+from simple_game.config.schedules import SCHEDULABLE, schedule_to_yaml
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class EnvConfig(_Strict):
+    """How the Atari game is emulated and preprocessed (see docs/rl_primer.md)."""
+
+    game: str
+    protocol: Literal["classic", "modern"] = "classic"
+    n_envs: int = Field(default=8, gt=0, le=256)
+    frame_stack: int = Field(default=4, gt=0, le=16)
+    backend: Literal["auto", "dummy", "subproc", "ale_vector"] = "auto"
+    noop_max: int = Field(default=30, ge=0)
+    frame_skip: int = Field(default=4, gt=0)
+    screen_size: int = Field(default=84, ge=36, le=256)
+    terminal_on_life_loss: bool = True
+    clip_reward: bool = True
+    max_frames_per_episode: int = Field(default=108_000, gt=0)
+    repeat_action_probability: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+
+    @field_validator("game")
+    @classmethod
+    def _known_game(cls, value: str) -> str:
+        return normalize_game(value)
+
+    @property
+    def sticky_probability(self) -> float:
+        """Sticky actions: classic protocol 0.0, modern (v5, Machado et al. 2018) 0.25."""
+        if self.repeat_action_probability is not None:
+            return self.repeat_action_probability
+        return 0.25 if self.protocol == "modern" else 0.0
+
+
+class EvalConfig(_Strict):
+    """Periodic evaluation on a separate env: full games, raw scores."""
+
+    freq: int = Field(default=250_000, ge=0, description="agent steps between evaluations; 0 disables")
+    episodes: int = Field(default=10, gt=0)
+    n_envs: int = Field(default=1, gt=0, le=64)
+    deterministic: bool = False
+
+
+class CheckpointConfig(_Strict):
+    freq: int = Field(default=100_000, gt=0, description="agent steps between checkpoints")
+    keep: int = Field(default=3, gt=0, description="periodic checkpoints kept on disk")
+    save_replay_buffer: bool = False
+
+
+class LoggingConfig(_Strict):
+    console_interval_s: float = Field(default=10.0, gt=0)
+    progress_bar: bool = True
+    tensorboard: bool = True
+    log_interval: int = Field(
+        default=1, gt=0, description="SB3 log_interval: iterations (on-policy) or episodes (off-policy)"
+    )
+
+
+class MilestoneConfig(_Strict):
+    """Skill-tier checkpoints: saved the first time the rolling mean score reaches a threshold."""
+
+    thresholds: list[float] = Field(default_factory=list)
+    window: int = Field(default=20, gt=0)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _increasing(cls, value: list[float]) -> list[float]:
+        if any(not math.isfinite(v) for v in value) or sorted(value) != value or len(set(value)) != len(value):
+            raise ValueError("thresholds must be finite and strictly increasing, e.g. [50, 150, 250]")
+        return value
+
+
+class VideoConfig(_Strict):
+    freq: int = Field(default=0, ge=0, description="agent steps between evaluation videos; 0 disables")
+    max_steps: int = Field(default=4_500, gt=0, description="agent steps per video at most")
+
+
+class ComputeConfig(_Strict):
+    """Speed switches for the network; each has a safe default (see docs/performance.md)."""
+
+    channels_last: Literal["auto", "on", "off"] = "auto"
+    compile: Literal["auto", "on", "off"] = "auto"
+    bf16: bool = False
+    threads: int = Field(default=0, ge=0, description="torch CPU threads; 0 = torch's default")
+
+
+class ExperimentConfig(_Strict):
+    """A whole experiment: data flows config -> envs -> agent -> callbacks -> run directory."""
+
+    name: str = Field(..., min_length=1)
+    algo: str
+    seed: int = Field(default=0, ge=0)
+    device: str = "auto"
+    total_timesteps: int = Field(..., gt=0)
+    policy: str = "CnnPolicy"
+    env: EnvConfig
+    hyperparams: dict[str, Any] = Field(default_factory=dict)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    milestones: MilestoneConfig = Field(default_factory=MilestoneConfig)
+    video: VideoConfig = Field(default_factory=VideoConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    # Where the config came from; not part of the schema users write.
+    source: Optional[str] = Field(default=None, exclude=True)
+
+    @field_validator("algo")
+    @classmethod
+    def _known_algo(cls, value: str) -> str:
+        return algorithm_key(value)
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", value):
+            raise ValueError(f"unknown device {value!r} (allowed: auto, cpu, cuda, cuda:N, mps)")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        return safe_name(value)
+
+    def to_yaml_dict(self) -> dict[str, Any]:
+        """The resolved config as plain YAML data (what ``runs/<exp>/config.yaml`` holds)."""
+        data = self.model_dump(mode="python")
+        data["hyperparams"] = {k: schedule_to_yaml(v) if k in SCHEDULABLE else v for k, v in self.hyperparams.items()}
+        return data
+
+
+def safe_name(value: str) -> str:
+    """Experiment names become directory names: keep letters, digits, ``-``, ``_`` and ``.``."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", value.strip()).strip("-.")
+    if not cleaned:
+        raise ValueError(f"name {value!r} has no usable characters (use letters, digits, '-', '_')")
+    return cleaned[:80]
