@@ -290,7 +290,7 @@ def test_report_keeps_crlf_notes(project: Path) -> None:
 def test_aggregation_median_and_iqr() -> None:
     """Three seeds logged at different steps are put on one grid; median and IQR are right."""
     sys.path.insert(0, str(REPO / "src"))
-    from simple_game.cli.report import aggregate_seeds
+    from simple_game.stats import aggregate_seeds
 
     curves = [
         ([0, 100], [0.0, 10.0]),
@@ -378,3 +378,57 @@ def test_same_name_different_config_is_not_averaged(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "ppo_pong x3" in result.stdout
     assert "ppo_pong (config 2)" in result.stdout
+
+
+def test_broken_summary_is_a_warning_in_a_listing(project: Path) -> None:
+    """One broken summary.json: the report goes on, says so in one line, and keeps that run's row."""
+    assert run_report(project).returncode == 0
+    before = results_rows((project / "experiments.md").read_text(encoding="utf-8"))
+    broken = project / "runs" / "ppo_pong_20240502-100000" / "summary.json"
+    broken.write_text('{"experiment": "ppo_pong_20240502-100000", "status": ')  # cut off by hand
+    result = run_report(project)
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert (
+        len(warnings) == 1 and "cannot read" in warnings[0] and "ppo_pong_20240502-100000/summary.json" in warnings[0]
+    )
+    assert results_rows((project / "experiments.md").read_text(encoding="utf-8")) == before
+    assert_png(broken.parent / "learning_curve.png")
+    assert "ppo_pong x3" in result.stdout
+
+
+def test_summary_of_a_named_run_has_one_policy(tmp_path: Path) -> None:
+    """A run the user names: no summary yet is {}, a broken one is a one-line error naming the file."""
+    sys.path.insert(0, str(REPO / "src"))
+    from simple_game.errors import SimpleGameError
+    from simple_game.runs import RunDirectory
+
+    run = RunDirectory(make_run(tmp_path / "runs", "ppo_pong", "20240501-090000", seed=0))
+    assert run.read_summary()["status"] == "finished"
+    run.summary_path.write_text("[1, 2]")
+    with pytest.raises(SimpleGameError, match="expected a JSON object"):
+        run.read_summary()
+    run.summary_path.write_text("{not json")
+    with pytest.raises(SimpleGameError) as info:
+        run.read_summary()
+    assert str(run.summary_path) in str(info.value) and "\n" not in str(info.value)
+    run.summary_path.unlink()
+    assert run.read_summary() == {}
+
+
+def test_find_run_takes_the_newest_match(tmp_path: Path) -> None:
+    """A glob names the newest run (names end in a timestamp); folders without config.yaml do not count."""
+    sys.path.insert(0, str(REPO / "src"))
+    from simple_game.errors import SimpleGameError
+    from simple_game.runs import NoMatchingRunError, find_run
+
+    runs = tmp_path / "runs"
+    make_run(runs, "ppo_pong", "20240501-090000", seed=0)
+    newest = make_run(runs, "ppo_pong", "20240502-100000", seed=1)
+    (runs / "ppo_pong_20240503-110000").mkdir()  # not a run: no config.yaml
+    assert find_run(f"{runs}/ppo_pong_*").path == newest
+    assert find_run(newest).path == newest
+    with pytest.raises(NoMatchingRunError, match="no run directory matches"):
+        find_run(f"{runs}/dqn_*")
+    with pytest.raises(SimpleGameError, match="no config.yaml"):
+        find_run(runs / "ppo_pong_20240503-110000")

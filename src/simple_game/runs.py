@@ -24,11 +24,15 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as _dt
+import fnmatch
+import glob
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, overload
+
+import yaml
 
 from simple_game.errors import SimpleGameError
 from simple_game.fsio import TEMP_SUFFIX, atomic_write_json, atomic_write_text
@@ -51,51 +55,39 @@ EVAL_CSV_FIELDS = [
 # --------------------------------------------------------------------------------------------
 
 
+class _InRun:
+    """A fixed path inside the run directory, read as an attribute: ``run.eval_csv``."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    @overload
+    def __get__(self, run: None, owner: type) -> _InRun: ...
+    @overload
+    def __get__(self, run: RunDirectory, owner: type) -> Path: ...
+    def __get__(self, run: Optional[RunDirectory], owner: type) -> _InRun | Path:
+        return self if run is None else run.path.joinpath(*self.parts)
+
+
 @dataclass(frozen=True)
 class RunDirectory:
     """Paths of one run; creating the object touches nothing on disk."""
 
     path: Path
 
+    config_path = _InRun("config.yaml")
+    tensorboard_dir = _InRun("tensorboard")
+    checkpoints_dir = _InRun("checkpoints")
+    videos_dir = _InRun("videos")
+    progress_csv = _InRun("progress.csv")
+    eval_csv = _InRun("eval.csv")
+    summary_path = _InRun("summary.json")
+    latest_pointer = _InRun("checkpoints", "latest")
+    best_path = _InRun("checkpoints", "best.zip")
+
     @property
     def name(self) -> str:
         return self.path.name
-
-    @property
-    def config_path(self) -> Path:
-        return self.path / "config.yaml"
-
-    @property
-    def tensorboard_dir(self) -> Path:
-        return self.path / "tensorboard"
-
-    @property
-    def checkpoints_dir(self) -> Path:
-        return self.path / "checkpoints"
-
-    @property
-    def videos_dir(self) -> Path:
-        return self.path / "videos"
-
-    @property
-    def progress_csv(self) -> Path:
-        return self.path / "progress.csv"
-
-    @property
-    def eval_csv(self) -> Path:
-        return self.path / "eval.csv"
-
-    @property
-    def summary_path(self) -> Path:
-        return self.path / "summary.json"
-
-    @property
-    def latest_pointer(self) -> Path:
-        return self.checkpoints_dir / "latest"
-
-    @property
-    def best_path(self) -> Path:
-        return self.checkpoints_dir / "best.zip"
 
     def step_path(self, step: int) -> Path:
         return self.checkpoints_dir / f"step_{step}.zip"
@@ -205,15 +197,20 @@ class RunDirectory:
         return [r for r in rows if "mean_score" in r and "timesteps" in r]
 
     def read_summary(self) -> dict[str, Any]:
-        if not self.summary_path.is_file():
-            return {}
-        try:
-            return json.loads(self.summary_path.read_text())
-        except (OSError, json.JSONDecodeError):
-            return {}
+        """``summary.json`` as a dict: ``{}`` while the run has none; a broken one is an error.
+
+        See :func:`read_summary_file` for the policy.
+        """
+        return read_summary_file(self.summary_path) if self.summary_path.is_file() else {}
 
     def write_summary(self, summary: dict[str, Any]) -> None:
         atomic_write_json(self.summary_path, summary)
+
+
+# --------------------------------------------------------------------------------------------
+# Making a run; finding one: by path or glob (find_run), by checkpoint (find_run_dir), or many
+# (find_runs, below)
+# --------------------------------------------------------------------------------------------
 
 
 def new_run_dir(runs_root: Path, experiment: str, now: Optional[_dt.datetime] = None) -> RunDirectory:
@@ -256,3 +253,126 @@ def find_run_dir(checkpoint: Path) -> Optional[RunDirectory]:
         if (parent / "config.yaml").is_file():
             return RunDirectory(parent)
     return None
+
+
+class NoMatchingRunError(SimpleGameError):
+    """A glob given for a run matched no run directory (callers may add a hint on how to make one)."""
+
+
+def find_run(pattern: str | Path) -> RunDirectory:
+    """A run directory, or a glob of them (``runs/ppo_breakout_data_*``).
+
+    A glob picks the last match by name that holds ``config.yaml``: run names end in a
+    timestamp, so for one experiment that is the newest run. No match raises
+    :class:`NoMatchingRunError`; a path that is not a run raises :class:`SimpleGameError`.
+    """
+    text = str(pattern)
+    if any(c in text for c in "*?["):
+        matches = sorted(p for p in glob.glob(text) if (Path(p) / "config.yaml").is_file())
+        if not matches:
+            raise NoMatchingRunError(f"no run directory matches {text!r}")
+        text = matches[-1]
+    return open_run_dir(Path(text))
+
+
+# --------------------------------------------------------------------------------------------
+# summary.json and listings of runs (``simple-game report``)
+# --------------------------------------------------------------------------------------------
+
+_RUN_STAMP = re.compile(r"_\d{8}-\d{6}(-\d+)?$")  # _YYYYmmdd-HHMMSS, -2 if that existed
+_SEED_SUFFIX = re.compile(r"[_-](seed|s)\d+$")  # ppo_pong_seed1, ppo_pong-s2
+# Config keys that may differ between runs that still count as "the same config, another seed".
+NOT_PART_OF_CONFIG = ("name", "seed", "total_timesteps", "device", "logging", "checkpoint", "video", "milestones")
+
+
+def read_summary_file(path: Path) -> dict[str, Any]:
+    """Load a ``summary.json``. The one policy: a broken file is a one-line error naming it.
+
+    Training writes the file atomically, so a broken one was edited or damaged by hand; the
+    user should hear about it rather than get a silently empty summary. Listings of many runs
+    (:func:`find_runs`) catch this error and mark that one run instead of stopping.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SimpleGameError(f"cannot read {path}: {exc} (fix or delete that file)") from None
+    if not isinstance(data, dict):
+        raise SimpleGameError(f"cannot read {path}: expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run found by :func:`find_runs`: its directory and what its ``summary.json`` says.
+
+    ``summary`` is ``{}`` when the run has no summary yet (still running, or crashed early);
+    ``summary_error`` says why it could not be read when the file is broken.
+    """
+
+    directory: RunDirectory
+    summary: dict[str, Any] = field(default_factory=dict)
+    summary_error: Optional[str] = None
+
+    @property
+    def path(self) -> Path:
+        return self.directory.path
+
+    @property
+    def name(self) -> str:
+        return str(self.summary.get("experiment") or self.path.name)
+
+    @property
+    def base_name(self) -> str:
+        """The experiment name without its ``_YYYYmmdd-HHMMSS`` stamp or a ``_seed3`` suffix."""
+        return _SEED_SUFFIX.sub("", _RUN_STAMP.sub("", self.path.name))
+
+    def config_fingerprint(self) -> str:
+        """The run's resolved config.yaml without seed, name and bookkeeping keys ('' if unreadable).
+
+        Two runs with the same base name but, say, different learning rates must not be
+        averaged together as if they were seeds of one experiment.
+        """
+        try:
+            data = yaml.safe_load(self.directory.config_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            return ""
+        if not isinstance(data, dict):
+            return ""
+        for key in NOT_PART_OF_CONFIG:
+            data.pop(key, None)
+        return json.dumps(data, sort_keys=True, default=str)
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        """Oldest first, by the date the results table shows (finish time, else start time)."""
+        when = str(self.summary.get("finished_at") or self.summary.get("started_at") or "")
+        match = re.search(r"_(\d{8})-(\d{6})$", self.path.name)
+        if not when and match:
+            d, t = match.groups()
+            when = f"{d[:4]}-{d[4:6]}-{d[6:]}T{t[:2]}:{t[2:4]}:{t[4:]}"
+        return (when, self.name)
+
+
+def find_runs(runs_dir: Path, pattern: str = "*") -> list[RunRecord]:
+    """Run directories under ``runs_dir`` whose name matches ``pattern``, oldest first.
+
+    A run directory is one with a summary.json, or at least a progress.csv / eval.csv (a run
+    that crashed before writing its summary can still be plotted). One broken summary.json
+    does not stop the listing: that run comes back with ``summary_error`` set.
+    """
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        return []
+    runs = []
+    for path in sorted(runs_dir.iterdir()):
+        if not path.is_dir() or not fnmatch.fnmatchcase(path.name, pattern):
+            continue
+        run = RunDirectory(path)
+        if run.summary_path.is_file():
+            try:
+                runs.append(RunRecord(run, read_summary_file(run.summary_path)))
+            except SimpleGameError as exc:
+                runs.append(RunRecord(run, summary_error=str(exc)))
+        elif run.progress_csv.is_file() or run.eval_csv.is_file():
+            runs.append(RunRecord(run))
+    return sorted(runs, key=lambda r: r.sort_key)

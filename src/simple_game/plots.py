@@ -1,0 +1,254 @@
+"""Learning-curve plots of runs: the library side of ``simple-game report``.
+
+Two figures come out of a run's logs:
+
+- a learning curve per run: the training score (``rollout/ep_rew_mean`` from SB3's
+  progress.csv) and the evaluation score (eval.csv, mean ± std over the evaluation games)
+  against environment steps;
+- a comparison of several runs, where runs that are seeds of one config are drawn as the
+  median over seeds with an interquartile band (:func:`simple_game.stats.aggregate_seeds`).
+
+Figures are built with :class:`matplotlib.figure.Figure` and rendered by Agg, without pyplot:
+no display is needed (servers, CI, SSH) and no global backend is switched under a notebook.
+Only reads files that training already wrote, so it can run while training goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from simple_game.errors import SimpleGameError
+from simple_game.fsio import atomic_write_bytes
+from simple_game.runs import RunRecord
+from simple_game.stats import Curve, aggregate_seeds
+
+TRAIN_X, TRAIN_Y = "time/total_timesteps", "rollout/ep_rew_mean"
+EVAL_X, EVAL_Y, EVAL_STD = "timesteps", "mean_score", "std_score"
+DPI = 110
+
+
+# --------------------------------------------------------------------------- reading the logs
+
+
+def read_csv_columns(path: Path, required: tuple[str, ...] = ()) -> dict[str, list[float]]:
+    """Read a CSV of numbers into ``{column: [values]}``; empty or non-numeric cells become NaN.
+
+    SB3 writes one row per log dump, and a key that is not logged in that dump leaves an
+    empty cell, so NaN is normal here; the plotting code simply skips those points.
+    """
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            columns: dict[str, list[float]] = {name: [] for name in (reader.fieldnames or [])}
+            for row in reader:
+                for name in columns:
+                    columns[name].append(_to_float(row.get(name)))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise SimpleGameError(f"cannot read {path}: {exc}") from None
+    missing = [name for name in required if name not in columns]
+    if missing:
+        found = ", ".join(columns) or "none (empty file?)"
+        raise SimpleGameError(
+            f"cannot read {path}: no column {', '.join(repr(m) for m in missing)} (columns found: {found})"
+        )
+    return columns
+
+
+def _to_float(cell: Any) -> float:
+    try:
+        return float(cell)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _xy(columns: dict[str, list[float]], x: str, *ys: str) -> list[list[float]]:
+    """Columns x, *ys with every row that has a NaN in any of them dropped, sorted by x."""
+    rows = [r for r in zip(columns[x], *(columns[y] for y in ys), strict=True) if not any(math.isnan(v) for v in r)]
+    rows.sort(key=lambda r: r[0])
+    return [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in range(1 + len(ys))]
+
+
+@dataclass
+class Curves:
+    """The two score curves of a run. Lists are empty when that data does not exist (yet)."""
+
+    train_steps: list[float]
+    train_score: list[float]
+    eval_steps: list[float]
+    eval_mean: list[float]
+    eval_std: list[float]
+
+
+def load_curves(run: RunRecord) -> Curves:
+    """The training and evaluation curves of ``run``, from progress.csv and eval.csv."""
+    train_steps: list[float] = []
+    train_score: list[float] = []
+    eval_steps: list[float] = []
+    eval_mean: list[float] = []
+    eval_std: list[float] = []
+    progress = run.directory.progress_csv
+    if progress.is_file() and progress.stat().st_size > 0:
+        cols = read_csv_columns(progress, required=(TRAIN_X,))
+        if TRAIN_Y in cols:  # absent until the first full episode has finished
+            train_steps, train_score = _xy(cols, TRAIN_X, TRAIN_Y)
+    evals = run.directory.eval_csv
+    if evals.is_file() and evals.stat().st_size > 0:
+        cols = read_csv_columns(evals, required=(EVAL_X, EVAL_Y))
+        if EVAL_STD in cols:
+            eval_steps, eval_mean, eval_std = _xy(cols, EVAL_X, EVAL_Y, EVAL_STD)
+        else:
+            eval_steps, eval_mean = _xy(cols, EVAL_X, EVAL_Y)
+            eval_std = [0.0] * len(eval_mean)
+    return Curves(train_steps, train_score, eval_steps, eval_mean, eval_std)
+
+
+# --------------------------------------------------------------------------- figure helpers
+
+
+def format_steps(steps: Any) -> str:
+    """1500000 -> '1.5M', 250000 -> '250k': easier to compare at a glance than raw digits."""
+    if steps is None:
+        return "n/a"
+    n = float(steps)
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= div:
+            return f"{n / div:.3g}{suffix}"
+    return str(int(n))
+
+
+def _steps_axis(ax: Any) -> None:
+    """Label the x axis '2.5M' rather than '2500000' (or matplotlib's easy-to-miss '1e7')."""
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_steps(x) if x else "0"))
+    ax.set_xlabel("environment steps")
+
+
+def _score_axis(ax: Any, title: str) -> None:
+    ax.set_title(title, fontsize=10)
+    _steps_axis(ax)
+    ax.set_ylabel("score per episode")
+    ax.grid(alpha=0.3)
+
+
+def save_png(fig: Figure, path: Path) -> None:
+    """Render ``fig`` to PNG and write it atomically (a crash never leaves half an image)."""
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=DPI, format="png")
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def _title(run: RunRecord) -> str:
+    s = run.summary
+    parts = [run.name]
+    details = [str(s[k]) for k in ("algo", "game") if s.get(k)]
+    if s.get("seed") is not None:
+        details.append(f"seed {s['seed']}")
+    if details:
+        parts.append(" / ".join(details))
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- one run
+
+
+def plot_learning_curve(run: RunRecord, curves: Curves, out_path: Path) -> bool:
+    """Plot training and evaluation score of one run; False when there is nothing to plot yet.
+
+    Training score is the mean return of the last 100 training episodes. Evaluation score
+    is measured separately, on full games, with the greedy/deterministic policy; the shaded
+    band is ± one standard deviation over the evaluation episodes.
+    """
+    if not curves.train_steps and not curves.eval_steps:
+        return False
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.subplots()
+    if curves.train_steps:
+        ax.plot(curves.train_steps, curves.train_score, color="tab:blue", alpha=0.8, label=f"training ({TRAIN_Y})")
+    if curves.eval_steps:
+        lo = [m - s for m, s in zip(curves.eval_mean, curves.eval_std, strict=True)]
+        hi = [m + s for m, s in zip(curves.eval_mean, curves.eval_std, strict=True)]
+        ax.plot(curves.eval_steps, curves.eval_mean, "o-", color="tab:orange", label="evaluation (mean ± std)")
+        ax.fill_between(curves.eval_steps, lo, hi, color="tab:orange", alpha=0.2)
+    _score_axis(ax, _title(run))
+    ax.legend(loc="best", fontsize=8)
+    save_png(fig, out_path)
+    return True
+
+
+# --------------------------------------------------------------------------- many runs
+
+
+def group_runs(runs: Sequence[RunRecord], all_curves: Sequence[Curves]) -> dict[str, list[Curves]]:
+    """Group runs that are seeds of one experiment: same base name and same config.
+
+    Runs of one name whose configs differ (e.g. a ``--set hyperparams.learning_rate=...``
+    variant) become separate groups, labelled ``name (config 2)`` and so on.
+    """
+    by_key: dict[tuple[str, str], list[Curves]] = {}
+    for run, curves in zip(runs, all_curves, strict=True):
+        by_key.setdefault((run.base_name, run.config_fingerprint()), []).append(curves)
+    groups: dict[str, list[Curves]] = {}
+    variants: dict[str, int] = {}
+    for (name, _), members in by_key.items():
+        variants[name] = variants.get(name, 0) + 1
+        label = name if variants[name] == 1 else f"{name} (config {variants[name]})"
+        groups[label] = members
+    return groups
+
+
+def _draw_group(ax: Any, group: str, series: list[Curve], color: str) -> None:
+    """One config on one panel: a single run as is, several seeds as median and IQR band."""
+    if len(series) == 1:
+        xs, ys = series[0]
+        ax.plot(xs, ys, color=color, label=f"{group} (1 run)")
+        return
+    agg = aggregate_seeds(series)
+    if agg is None:  # seeds do not overlap in steps: show them individually
+        for j, (xs, ys) in enumerate(series):
+            label = f"{group} ({len(series)} runs, no overlap)" if j == 0 else None
+            ax.plot(xs, ys, color=color, alpha=0.6, label=label)
+        return
+    grid, median, q25, q75 = agg
+    ax.plot(grid, median, color=color, label=f"{group} (median of {len(series)} runs, IQR band)")
+    ax.fill_between(grid, q25, q75, color=color, alpha=0.2)
+
+
+def _draw_panel(ax: Any, title: str, groups: dict[str, list[Curves]], pick: Callable[[Curves], Curve]) -> None:
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    drawn = False
+    for i, (group, members) in enumerate(sorted(groups.items())):
+        series = [pick(c) for c in members if pick(c)[0]]
+        if series:
+            _draw_group(ax, group, series, colors[i % len(colors)])
+            drawn = True
+    _score_axis(ax, title)
+    if drawn:
+        ax.legend(loc="best", fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes)
+
+
+def plot_comparison(runs: Sequence[RunRecord], all_curves: Sequence[Curves], out_path: Path) -> dict[str, int]:
+    """One figure, two panels (training score, evaluation score), one line per config.
+
+    Runs that are seeds of one config (:func:`group_runs`) are aggregated: the line is the
+    median over seeds and the band the interquartile range. A config with one run is drawn
+    as is. Returns {group: number of runs}.
+    """
+    groups = group_runs(runs, all_curves)
+    fig = Figure(figsize=(13, 4.8))
+    train_ax, eval_ax = fig.subplots(1, 2, sharex=False)
+    _draw_panel(train_ax, "training score (rollout/ep_rew_mean)", groups, lambda c: (c.train_steps, c.train_score))
+    _draw_panel(eval_ax, "evaluation score (mean over eval episodes)", groups, lambda c: (c.eval_steps, c.eval_mean))
+    save_png(fig, out_path)
+    return {group: len(members) for group, members in groups.items()}
