@@ -13,6 +13,7 @@ from simple_game.config import (
     ConfigError,
     ExperimentConfig,
     available_games,
+    dump_config,
     load_collect_config,
     load_config,
     load_yaml_model,
@@ -301,3 +302,146 @@ def test_load_yaml_model_reports_origins_and_hides_internal_keys(write_yaml) -> 
     with pytest.raises(ConfigError) as info:
         load_config(write_yaml("extends: @CONFIGS@/smoke.yaml\nsourc: 1\n"))
     assert "(allowed: name, algo, seed," in str(info.value) and "source" not in str(info.value).split("allowed")[1]
+
+
+# --- issue 21: whole numbers in scientific notation, where a value came from, changing the game ---
+
+WHOLE = "expected a whole number (an integer like 10000 or 1e4), got"
+
+
+def test_whole_numbers_in_scientific_notation_from_yaml_and_set(write_yaml) -> None:
+    """PyYAML reads ``1e4`` and ``1.0e4`` as strings and ``1.0e+4`` as a float: all are 10000 here."""
+    path = write_yaml(
+        "extends: @CONFIGS@/smoke.yaml\ntotal_timesteps: 1e4\nenv:\n  n_envs: 4.0\n"
+        "eval:\n  freq: 1.0e4\ncheckpoint:\n  freq: 1.0e+4\n"
+        "hyperparams:\n  n_steps: 1.28e2\n  batch_size: '6.4e1'\n  ent_coef: 1e-3\n"
+    )
+    cfg = load_config(path)
+    values = (cfg.total_timesteps, cfg.env.n_envs, cfg.eval.freq, cfg.checkpoint.freq)
+    assert values == (10_000, 4, 10_000, 10_000) and all(type(v) is int for v in values)
+    hp = cfg.hyperparams
+    assert (hp["n_steps"], hp["batch_size"]) == (128, 64) and type(hp["n_steps"]) is type(hp["batch_size"]) is int
+    assert hp["ent_coef"] == pytest.approx(1e-3)
+    assert "total_timesteps: 10000\n" in dump_config(cfg) and "n_steps: 128\n" in dump_config(cfg)
+    # 1.5e3 is 1500: a whole number, so accepted like any other spelling of it.
+    cfg = load_config(SMOKE, ["total_timesteps=1.5e3", "eval.freq=2.5e2", "env.n_envs=2e0", "video.freq=1E3"])
+    assert (cfg.total_timesteps, cfg.eval.freq, cfg.env.n_envs, cfg.video.freq) == (1500, 250, 2, 1000)
+    dqn_cfg = load_config(
+        CONFIGS / "dqn_breakout.yaml",
+        [
+            "hyperparams.buffer_size=1e5",
+            "hyperparams.learning_starts=5e4",
+            "hyperparams.target_update_interval=1e3",
+            "hyperparams.train_freq=[4e0, step]",
+        ],
+    )
+    dqn = dqn_cfg.hyperparams
+    assert (dqn["buffer_size"], dqn["learning_starts"], dqn["target_update_interval"]) == (100_000, 50_000, 1000)
+    assert dqn["train_freq"] == [4, "step"] and model_kwargs(dqn_cfg)["train_freq"] == (4, "step")
+
+
+@pytest.mark.parametrize(
+    "body,overrides,expected",
+    [
+        ("total_timesteps: 1.2345e3\n", [], f"@PATH@: total_timesteps: {WHOLE} 1.2345e3"),
+        ("env:\n  n_envs: 2.5\n", [], f"@PATH@: env.n_envs: {WHOLE} 2.5"),
+        ("hyperparams:\n  n_steps: 6.45e1\n", [], f"@PATH@: hyperparams.n_steps: {WHOLE} 6.45e1"),
+        ("", ["total_timesteps=1.2345e3"], f"--set: total_timesteps: {WHOLE} 1.2345e3"),
+        ("", ["eval.freq=2.5"], f"--set: eval.freq: {WHOLE} 2.5"),
+        ("", ["hyperparams.batch_size=1.25e1"], f"--set: hyperparams.batch_size: {WHOLE} 1.25e1"),
+        ("", ["total_timesteps=1e400"], f"--set: total_timesteps: {WHOLE} 1e400"),
+        # Booleans are never numbers (pydantic's lax mode alone would read true as 1).
+        ("", ["env.n_envs=true"], f"--set: env.n_envs: {WHOLE} true"),
+        ("checkpoint:\n  keep: false\n", [], f"@PATH@: checkpoint.keep: {WHOLE} false"),
+        ("", ["hyperparams.n_epochs=true"], f"--set: hyperparams.n_epochs: {WHOLE} true"),
+        ("", ["milestones.thresholds=[true]"], "--set: milestones.thresholds.0: expected a number, got true"),
+        ("", ["logging.console_interval_s=true"], "--set: logging.console_interval_s: expected a number, got true"),
+        ("", ["hyperparams.ent_coef=fast"], "--set: hyperparams.ent_coef: expected a finite number, got fast"),
+    ],
+)
+def test_fractions_and_booleans_are_not_whole_numbers(
+    write_yaml, body: str, overrides: list[str], expected: str
+) -> None:
+    path = write_yaml("extends: @CONFIGS@/smoke.yaml\n" + body)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, overrides)
+    assert str(info.value) == expected.replace("@PATH@", str(path))
+
+
+def test_collect_config_integers_follow_the_same_rule(write_yaml) -> None:
+    path = write_yaml("env: {game: Breakout}\nepisodes: 1e2\ntiers:\n  - random: true\n    max_steps: 1.0e+3\n")
+    cfg = load_collect_config(path)
+    assert (cfg.episodes, cfg.tiers[0].max_steps) == (100, 1000)
+    with pytest.raises(ConfigError) as info:
+        load_collect_config(path, ["episodes=2.5"])
+    assert str(info.value) == f"--set: episodes: {WHOLE} 2.5"
+
+
+def test_origin_names_the_file_or_set_for_every_key(write_yaml, tmp_path: Path) -> None:
+    path = write_yaml("extends: @CONFIGS@/smoke.yaml\nseed: 4\n")
+    cfg = load_config(path, ["hyperparams.learning_rate=-0.1", "env={game: Pong, n_envs: 2}"], name="mine")
+    assert cfg.origin("hyperparams.learning_rate") == "--set"
+    assert cfg.where("hyperparams.learning_rate") == "--set: hyperparams.learning_rate"
+    assert cfg.origin("env.game") == "--set"  # the closest parent key (env) was set by --set
+    assert cfg.origin("seed") == str(path) and cfg.origin("name") == "--name"
+    assert cfg.origin("hyperparams.n_steps") == str(SMOKE)
+    assert cfg.origin("hyperparams.clip_range") == str(CONFIGS / "base" / "ppo_atari.yaml")
+    assert cfg.origin("video.max_steps") == str(path)  # a default no file sets: the config itself
+    text = dump_config(cfg)
+    assert "origin" not in text and "warning" not in text and "source" not in text
+    # A run's config.yaml is the origin of everything once reloaded; a --set on top still says --set.
+    saved = tmp_path / "config.yaml"
+    saved.write_text(text)
+    again = load_config(saved, ["total_timesteps=2e3"])
+    assert again.origin("hyperparams.learning_rate") == str(saved) and again.origin("env.game") == str(saved)
+    assert again.origin("total_timesteps") == "--set" and again.total_timesteps == 2000 and again.warnings == []
+    # What loading records cannot be written in a YAML file.
+    with pytest.raises(ConfigError, match="_origins: unknown key"):
+        load_config(write_yaml("extends: @CONFIGS@/smoke.yaml\n_origins: {seed: x}\n"))
+
+
+def test_set_game_renames_the_default_experiment_and_warns_about_milestones(write_yaml) -> None:
+    data = CONFIGS / "ppo_breakout_data.yaml"
+    cfg = load_config(data, ["env.game=MsPacman"])
+    assert (cfg.env.game, cfg.name, cfg.config_name) == ("ms_pacman", "ppo_breakout_data-ms_pacman") + (
+        "ppo_breakout_data-ms_pacman",
+    )
+    assert cfg.warnings == [
+        f"milestones.thresholds [50, 150, 250] come from {data}, written for breakout; "
+        "with env.game=ms_pacman check them (--set milestones.thresholds=[...])"
+    ]
+    named = load_config(data, ["env.game=MsPacman"], name="mine")
+    assert (named.name, named.config_name, len(named.warnings)) == ("mine", "ppo_breakout_data-ms_pacman", 1)
+    fixed = load_config(data, ["env.game=MsPacman", "milestones.thresholds=[500, 1500]"])
+    assert fixed.name == "ppo_breakout_data-ms_pacman" and fixed.warnings == []
+    same = load_config(data, ["env.game=BreakoutNoFrameskip-v4"])
+    assert (same.name, same.config_name, same.warnings) == ("ppo_breakout_data", "ppo_breakout_data", [])
+    smoke = load_config(SMOKE, ["env.game=Pong"])  # no thresholds: a new name, nothing to warn about
+    assert (smoke.name, smoke.warnings) == ("smoke-pong", [])
+    plain = load_config(data)
+    assert (plain.name, plain.config_name, plain.warnings) == ("ppo_breakout_data", "ppo_breakout_data", [])
+    # A file that changes the game itself keeps its name, but still hears whose thresholds it carries.
+    child = load_config(write_yaml("extends: @CONFIGS@/ppo_breakout.yaml\nenv:\n  game: Pong\n", name="pong.yaml"))
+    assert child.name == "pong" and child.warnings == [
+        f"milestones.thresholds [50, 150, 250] come from {CONFIGS / 'ppo_breakout.yaml'}, written for breakout; "
+        "with env.game=pong check them (--set milestones.thresholds=[...])"
+    ]
+
+
+def test_cli_refuses_a_fraction_before_any_run_directory(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    proc = run_cli(
+        "simple_game.train",
+        "--config",
+        str(SMOKE),
+        "--runs-dir",
+        str(runs),
+        "--experiments-md",
+        str(tmp_path / "experiments.md"),
+        "--set",
+        "total_timesteps=1.2345e3",
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == f"error: --set: total_timesteps: {WHOLE} 1.2345e3", proc.stderr
+    assert list(runs.iterdir()) == [] and not (tmp_path / "experiments.md").exists()

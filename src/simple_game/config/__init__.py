@@ -8,7 +8,13 @@
 - :mod:`~simple_game.config.collect`: the collect (dataset recording) config;
 - :mod:`~simple_game.config.hyperparams`: the algorithm registry, the constructor check, class paths;
 - :mod:`~simple_game.config.games`: game names and ale-py's ROM list;
-- :mod:`~simple_game.config.schedules`: learning-rate and clip-range schedules.
+- :mod:`~simple_game.config.schedules`: learning-rate and clip-range schedules;
+- :mod:`~simple_game.config.numbers`: the number rules (``1e4`` is a whole number, ``true`` is no number).
+
+A loaded :class:`ExperimentConfig` remembers where each value came from: ``cfg.origin(key)``
+(a file, ``--set`` or ``--name``) and ``cfg.where(key)`` start an error about that value;
+``cfg.warnings`` holds one-line warnings for the command to print; ``cfg.config_name`` is the
+config's name (``ppo_breakout``, or ``ppo_breakout-ms_pacman`` after ``--set env.game=MsPacman``).
 
 Importing this package imports no torch, gymnasium or ale-py.
 """
@@ -31,6 +37,7 @@ from simple_game.config.loading import (
     load_yaml_model,
     origin_of,
 )
+from simple_game.config.numbers import Float, Int, finite_number, whole_number
 from simple_game.config.schema import (
     CheckpointConfig,
     ComputeConfig,
@@ -60,6 +67,8 @@ __all__ = [
     "EnvConfig",
     "EvalConfig",
     "ExperimentConfig",
+    "Float",
+    "Int",
     "LoggingConfig",
     "MilestoneConfig",
     "TierSpec",
@@ -68,6 +77,7 @@ __all__ = [
     "available_games",
     "did_you_mean",
     "dump_config",
+    "finite_number",
     "format_validation_error",
     "load_collect_config",
     "load_config",
@@ -77,5 +87,6 @@ __all__ = [
     "resolve_class_path",
     "safe_name",
     "validate_config",
+    "whole_number",
     "_load_with_bases",
 ]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simple_game.config.hyperparams import algorithm_key
 from simple_game.config.loading import load_yaml_model
+from simple_game.config.numbers import Float, Int
 from simple_game.config.schema import EnvConfig
 
 
@@ -26,7 +27,7 @@ class _Strict(BaseModel):
 class TierSpec(_Strict):
     """One skill tier: ``random: true``, or a checkpoint (a name in a run, or a .zip path)."""
 
-    level: Optional[int] = Field(default=None, ge=0, description="skill level k (default: position in the list)")
+    level: Optional[Int] = Field(default=None, ge=0, description="skill level k (default: position in the list)")
     random: bool = False
     run: Optional[str] = Field(
         default=None, description="run directory holding the checkpoint (default: the top-level run)"
@@ -35,8 +36,8 @@ class TierSpec(_Strict):
         default=None, description="latest, best, step_N, skill_level_K, or a path to a .zip"
     )
     algo: Optional[str] = Field(default=None, description="only for checkpoints without simple-game metadata")
-    episodes: Optional[int] = Field(default=None, gt=0)
-    max_steps: Optional[int] = Field(default=None, gt=0)
+    episodes: Optional[Int] = Field(default=None, gt=0)
+    max_steps: Optional[Int] = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _one_source(self) -> TierSpec:
@@ -62,19 +63,19 @@ class CollectConfig(_Strict):
         default=None, description="the env settings, when no run is given (random tiers, .zip checkpoints)"
     )
     tiers: list[TierSpec] = Field(..., min_length=1)
-    episodes: int = Field(default=50, gt=0, description="whole games per tier")
-    max_steps: Optional[int] = Field(
+    episodes: Int = Field(default=50, gt=0, description="whole games per tier")
+    max_steps: Optional[Int] = Field(
         default=None, gt=0, description="cap on agent steps per episode (default: whole games)"
     )
     output: str = "data"
-    validation_fraction: float = Field(default=0.1, ge=0.0, lt=1.0)
+    validation_fraction: Float = Field(default=0.1, ge=0.0, lt=1.0)
     sampling: Literal["epsilon", "deterministic", "stochastic"] = "epsilon"
-    epsilon: float = Field(default=0.05, ge=0.0, le=1.0)
-    seed: int = Field(default=0, ge=0)
+    epsilon: Float = Field(default=0.05, ge=0.0, le=1.0)
+    seed: Int = Field(default=0, ge=0)
     rgb: bool = Field(
         default=False, description="store the native 210x160 RGB screen instead of the 84x84 grayscale observation"
     )
-    workers: int = Field(default=2, ge=0, le=64, description="PNG-encoding threads (0: encode in the main thread)")
+    workers: Int = Field(default=2, ge=0, le=64, description="PNG-encoding threads (0: encode in the main thread)")
 
     @model_validator(mode="after")
     def _env_source(self) -> CollectConfig:

@@ -13,13 +13,11 @@ from __future__ import annotations
 import copy
 import importlib
 import inspect
-import math
-from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from simple_game.config.games import did_you_mean
-from simple_game.config.loading import origin_of
+from simple_game.config.numbers import finite_number, whole_number
 from simple_game.config.schedules import SCHEDULABLE, parse_schedule
 from simple_game.errors import ConfigError
 
@@ -93,28 +91,26 @@ def _is_class_key(key: str) -> bool:
     return key.endswith("_class") or key == "activation_fn"
 
 
-def check_hyperparams(cfg: ExperimentConfig, source: str, origins: Mapping[str, str]) -> dict[str, Any]:
-    """Check ``hyperparams`` against the algorithm's constructor; parse schedules.
+def check_hyperparams(cfg: ExperimentConfig) -> dict[str, Any]:
+    """Check ``hyperparams`` against the algorithm's constructor; parse schedules and numbers.
 
-    Class paths stay strings here (so the config dumps back to YAML); they are checked against
-    the allowlist and test-imported now, and imported for use by :func:`model_kwargs`.
+    Errors name the file (or ``--set``) that set the key, from ``cfg.where``. Class paths stay
+    strings here (so the config dumps back to YAML); they are checked against the allowlist and
+    test-imported now, and imported for use by :func:`model_kwargs`.
     """
     params = dict(cfg.hyperparams)
     signature = _constructor_defaults(cfg.algo)
     allowed = sorted(k for k in signature if k not in MANAGED_ARGS)
     for key, value in params.items():
         loc = f"hyperparams.{key}"
-        where = f"{origin_of(loc, source, origins)}: {loc}"
+        where = cfg.where(loc)
         if key not in signature or key in MANAGED_ARGS:
             hint = did_you_mean(key, allowed)
             raise ConfigError(f"{where}: unknown hyperparameter for {cfg.algo}{hint} (allowed: {', '.join(allowed)})")
-        if key in SCHEDULABLE:
-            try:
-                params[key] = parse_schedule(value)
-            except ValueError as exc:
-                raise ConfigError(f"{where}: {exc}") from None
-            continue
-        _check_type(where, key, value, signature[key])
+        try:
+            params[key] = parse_schedule(value) if key in SCHEDULABLE else _checked_value(key, value, signature[key])
+        except ValueError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
         # Importing now (SB3, hence torch, is already loaded for the constructor check above) turns
         # a typo into a config error that names the file, before a run directory is created.
         if key.endswith("_class") and value is not None:
@@ -124,36 +120,45 @@ def check_hyperparams(cfg: ExperimentConfig, source: str, origins: Mapping[str, 
                 raise ConfigError(f"{where}: expected a mapping, got {value!r}")
             for sub, sub_value in value.items():
                 if _is_class_key(sub):
-                    sub_loc = f"{loc}.{sub}"
-                    resolve_class_path(sub_value, f"{origin_of(sub_loc, source, origins)}: {sub_loc}")
+                    resolve_class_path(sub_value, cfg.where(f"{loc}.{sub}"))
     return params
 
 
-def _check_type(where: str, key: str, value: Any, default: Any) -> None:
+def _checked_value(key: str, value: Any, default: Any) -> Any:
+    """``value`` checked against the type of the constructor's default; ``ValueError`` if wrong.
+
+    Integers follow the schema's rule (``1e4`` is 10000, ``1.5`` and ``true`` are refused); a
+    number written as a string (``1e-3``, which PyYAML reads as text) becomes a float.
+    """
     if key == "train_freq":
-        ok = (isinstance(value, int) and not isinstance(value, bool) and value > 0) or (
-            isinstance(value, (list, tuple))
-            and len(value) == 2
-            and isinstance(value[0], int)
-            and value[0] > 0
-            and value[1] in ("step", "episode")
-        )
-        if not ok:
-            raise ConfigError(f"{where}: expected a positive integer or [N, 'step'|'episode'], got {value!r}")
-        return
+        return _train_freq(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true or false, got {value!r}")
-    elif isinstance(default, int) and default is not None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
-        if key in POSITIVE_INTS and value <= 0:
-            raise ConfigError(f"{where}: must be a positive integer, got {value}")
-    elif isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        if value < 0:
-            raise ConfigError(f"{where}: must not be negative, got {value}")
+            raise ValueError(f"expected true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        number = whole_number(value)
+        if key in POSITIVE_INTS and number <= 0:
+            raise ValueError(f"must be a positive integer, got {number}")
+        return number
+    if isinstance(default, float):
+        real = finite_number(value)
+        if real < 0:
+            raise ValueError(f"must not be negative, got {real:g}")
+        return value if isinstance(value, (int, float)) else real
+    return value
+
+
+def _train_freq(value: Any) -> Any:
+    """``train_freq``: a positive integer (steps) or ``[N, "step" | "episode"]``."""
+    pair = isinstance(value, (list, tuple)) and len(value) == 2
+    try:
+        steps = whole_number(value[0] if pair else value)
+    except ValueError:
+        steps = 0
+    if steps <= 0 or (pair and value[1] not in ("step", "episode")):
+        raise ValueError(f"expected a positive integer or [N, 'step'|'episode'], got {value!r}")
+    return [steps, value[1]] if pair else steps
 
 
 @cache

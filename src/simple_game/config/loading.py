@@ -123,7 +123,14 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any], origins: Origins, so
             _deep_merge(base[key], value, origins, source, dotted + ".")
         else:
             base[key] = copy.deepcopy(value)
-            origins[dotted] = source
+            _set_origin(origins, dotted, source)
+
+
+def _set_origin(origins: Origins, dotted: str, source: str) -> None:
+    """``dotted`` now comes from ``source``, and so does everything under it (a replaced mapping)."""
+    for stale in [k for k in origins if k.startswith(dotted + ".")]:
+        del origins[stale]
+    origins[dotted] = source
 
 
 def apply_override(data: dict[str, Any], origins: Origins, item: str) -> None:
@@ -148,7 +155,7 @@ def apply_override(data: dict[str, Any], origins: Origins, item: str) -> None:
             raise ConfigError(f"--set {item!r}: {'.'.join(parts[: i + 1])} is not a mapping")
         node = child
     node[parts[-1]] = value
-    origins[key] = "--set"
+    _set_origin(origins, key, "--set")
 
 
 def origin_of(loc: str, source: str, origins: Mapping[str, str]) -> str:

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
+from simple_game.config.numbers import finite_number
+
 SCHEDULABLE = ("learning_rate", "clip_range", "clip_range_vf")
 
 
@@ -44,25 +46,22 @@ def parse_schedule(value: Any) -> Schedule:
     if isinstance(value, bool):
         raise ValueError(f"expected {SCHEDULE_HELP}, got {value!r}")
     if isinstance(value, (int, float)):
-        return _finite(float(value))
+        return finite_number(value)
     if isinstance(value, str):
         text = value.strip()
-        if text.startswith("lin_"):
-            try:
-                return LinearSchedule(start=_finite(float(text[4:])), end=0.0)
-            except ValueError:
-                raise ValueError(f"bad schedule {value!r}: expected {SCHEDULE_HELP}") from None
         try:
-            return _finite(float(text))
+            if text.startswith("lin_"):
+                return LinearSchedule(start=finite_number(text[4:]), end=0.0)
+            return finite_number(text)
         except ValueError:
             raise ValueError(f"bad schedule {value!r}: expected {SCHEDULE_HELP}") from None
     if isinstance(value, dict):
         kind = value.get("schedule")
         keys = set(value)
         if kind == "linear" and keys <= {"schedule", "start", "end"} and "start" in keys:
-            return LinearSchedule(start=_number(value["start"]), end=_number(value.get("end", 0.0)))
+            return LinearSchedule(start=finite_number(value["start"]), end=finite_number(value.get("end", 0.0)))
         if kind == "constant" and keys == {"schedule", "value"}:
-            return _number(value["value"])
+            return finite_number(value["value"])
         raise ValueError(f"bad schedule {value!r}: expected {SCHEDULE_HELP}")
     raise ValueError(f"bad schedule {value!r}: expected {SCHEDULE_HELP}")
 
@@ -72,15 +71,3 @@ def schedule_to_yaml(value: Schedule) -> Any:
     if isinstance(value, LinearSchedule):
         return {"schedule": "linear", "start": value.start, "end": value.end}
     return value
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"expected a number, got {value!r}")
-    return _finite(float(value))
-
-
-def _finite(x: float) -> float:
-    if x != x or x in (float("inf"), float("-inf")):
-        raise ValueError(f"expected a finite number, got {x}")
-    return x

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from simple_game.config.games import normalize_game
 from simple_game.config.hyperparams import algorithm_key
+from simple_game.config.loading import origin_of
+from simple_game.config.numbers import Float, Int
 from simple_game.config.schedules import SCHEDULABLE, schedule_to_yaml
 
 
@@ -27,16 +30,16 @@ class EnvConfig(_Strict):
 
     game: str
     protocol: Literal["classic", "modern"] = "classic"
-    n_envs: int = Field(default=8, gt=0, le=256)
-    frame_stack: int = Field(default=4, gt=0, le=16)
+    n_envs: Int = Field(default=8, gt=0, le=256)
+    frame_stack: Int = Field(default=4, gt=0, le=16)
     backend: Literal["auto", "dummy", "subproc", "ale_vector"] = "auto"
-    noop_max: int = Field(default=30, ge=0)
-    frame_skip: int = Field(default=4, gt=0)
-    screen_size: int = Field(default=84, ge=36, le=256)
+    noop_max: Int = Field(default=30, ge=0)
+    frame_skip: Int = Field(default=4, gt=0)
+    screen_size: Int = Field(default=84, ge=36, le=256)
     terminal_on_life_loss: bool = True
     clip_reward: bool = True
-    max_frames_per_episode: int = Field(default=108_000, gt=0)
-    repeat_action_probability: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+    max_frames_per_episode: Int = Field(default=108_000, gt=0)
+    repeat_action_probability: Optional[Float] = Field(default=None, ge=0.0, le=1.0)
 
     @field_validator("game")
     @classmethod
@@ -54,23 +57,23 @@ class EnvConfig(_Strict):
 class EvalConfig(_Strict):
     """Periodic evaluation on a separate env: full games, raw scores."""
 
-    freq: int = Field(default=250_000, ge=0, description="agent steps between evaluations; 0 disables")
-    episodes: int = Field(default=10, gt=0)
-    n_envs: int = Field(default=1, gt=0, le=64)
+    freq: Int = Field(default=250_000, ge=0, description="agent steps between evaluations; 0 disables")
+    episodes: Int = Field(default=10, gt=0)
+    n_envs: Int = Field(default=1, gt=0, le=64)
     deterministic: bool = False
 
 
 class CheckpointConfig(_Strict):
-    freq: int = Field(default=100_000, gt=0, description="agent steps between checkpoints")
-    keep: int = Field(default=3, gt=0, description="periodic checkpoints kept on disk")
+    freq: Int = Field(default=100_000, gt=0, description="agent steps between checkpoints")
+    keep: Int = Field(default=3, gt=0, description="periodic checkpoints kept on disk")
     save_replay_buffer: bool = False
 
 
 class LoggingConfig(_Strict):
-    console_interval_s: float = Field(default=10.0, gt=0)
+    console_interval_s: Float = Field(default=10.0, gt=0)
     progress_bar: bool = True
     tensorboard: bool = True
-    log_interval: int = Field(
+    log_interval: Int = Field(
         default=1, gt=0, description="SB3 log_interval: iterations (on-policy) or episodes (off-policy)"
     )
 
@@ -78,8 +81,8 @@ class LoggingConfig(_Strict):
 class MilestoneConfig(_Strict):
     """Skill-tier checkpoints: saved the first time the rolling mean score reaches a threshold."""
 
-    thresholds: list[float] = Field(default_factory=list)
-    window: int = Field(default=20, gt=0)
+    thresholds: list[Float] = Field(default_factory=list)
+    window: Int = Field(default=20, gt=0)
 
     @field_validator("thresholds")
     @classmethod
@@ -90,8 +93,8 @@ class MilestoneConfig(_Strict):
 
 
 class VideoConfig(_Strict):
-    freq: int = Field(default=0, ge=0, description="agent steps between evaluation videos; 0 disables")
-    max_steps: int = Field(default=4_500, gt=0, description="agent steps per video at most")
+    freq: Int = Field(default=0, ge=0, description="agent steps between evaluation videos; 0 disables")
+    max_steps: Int = Field(default=4_500, gt=0, description="agent steps per video at most")
 
 
 class ComputeConfig(_Strict):
@@ -100,7 +103,7 @@ class ComputeConfig(_Strict):
     channels_last: Literal["auto", "on", "off"] = "auto"
     compile: Literal["auto", "on", "off"] = "auto"
     bf16: bool = False
-    threads: int = Field(default=0, ge=0, description="torch CPU threads; 0 = torch's default")
+    threads: Int = Field(default=0, ge=0, description="torch CPU threads; 0 = torch's default")
 
 
 class ExperimentConfig(_Strict):
@@ -108,9 +111,9 @@ class ExperimentConfig(_Strict):
 
     name: str = Field(..., min_length=1)
     algo: str
-    seed: int = Field(default=0, ge=0)
+    seed: Int = Field(default=0, ge=0)
     device: str = "auto"
-    total_timesteps: int = Field(..., gt=0)
+    total_timesteps: Int = Field(..., gt=0)
     policy: str = "CnnPolicy"
     env: EnvConfig
     hyperparams: dict[str, Any] = Field(default_factory=dict)
@@ -122,6 +125,11 @@ class ExperimentConfig(_Strict):
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
     # Where the config came from; not part of the schema users write.
     source: Optional[str] = Field(default=None, exclude=True)
+    # What loading learned, never dumped to config.yaml: which file (or --set) set each dotted key,
+    # warnings for the command to print, and the name of the config (see config_name).
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+    _config_name: Optional[str] = PrivateAttr(default=None)
 
     @field_validator("algo")
     @classmethod
@@ -139,6 +147,29 @@ class ExperimentConfig(_Strict):
     @classmethod
     def _safe_name(cls, value: str) -> str:
         return safe_name(value)
+
+    def origin(self, key: str) -> str:
+        """Where ``key`` (dotted: ``hyperparams.learning_rate``) was set: a YAML path, ``--set`` or ``--name``.
+
+        The closest parent key counts too (``--set env={game: Pong}`` sets ``env.game``); a key no
+        file set (a default) answers the config's own source. A config reloaded from a run's
+        ``config.yaml`` answers that file.
+        """
+        return origin_of(key, self.source or "<config>", self._origins)
+
+    def where(self, key: str) -> str:
+        """``"<origin>: <key>"``, the start of an error about that value: ``--set: hyperparams.batch_size``."""
+        return f"{self.origin(key)}: {key}"
+
+    @property
+    def warnings(self) -> list[str]:
+        """One-line warnings from loading, for the command to print (they never stop a run)."""
+        return self._warnings
+
+    @property
+    def config_name(self) -> str:
+        """The config's name: the file stem, plus ``-<game>`` when ``--set env.game`` changed the game."""
+        return self._config_name or (Path(self.source).stem if self.source else self.name)
 
     def to_yaml_dict(self) -> dict[str, Any]:
         """The resolved config as plain YAML data (what ``runs/<exp>/config.yaml`` holds)."""
