@@ -1,0 +1,145 @@
+"""Evaluation during training: whole games on a separate env, raw scores, the best model kept."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+
+from simple_game.callbacks.console import ConsoleCallback
+from simple_game.callbacks.failure_gate import save_if_finite
+from simple_game.callbacks.periodic import MetadataFn, PeriodicCallback
+from simple_game.evaluation import run_episodes
+from simple_game.runs import RunDirectory
+from simple_game.stats import summarize
+
+if TYPE_CHECKING:
+    from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
+
+
+class EvaluationCallback(PeriodicCallback):
+    """Evaluate on a separate env every ``freq`` steps: whole games, raw scores.
+
+    The games are played by :func:`simple_game.evaluation.run_episodes`, the loop ``evaluate``
+    uses, with the policy's own actions (``model.predict``, greedy when ``deterministic``).
+    Logs ``eval/mean_score``, ``eval/std_score``, ``eval/mean_length``, ``eval/best_mean_score``,
+    appends a row to ``eval.csv`` and saves ``checkpoints/best.zip`` when the mean improves.
+    """
+
+    def __init__(
+        self,
+        eval_env: VecEnv,
+        run: RunDirectory,
+        freq: int,
+        n_episodes: int,
+        deterministic: bool,
+        metadata: MetadataFn,
+        console: Optional[ConsoleCallback] = None,
+        best_mean: Optional[float] = None,
+        best_result: Optional[dict[str, float]] = None,
+    ):
+        super().__init__(freq)
+        self.eval_env = _GameLengths(eval_env)
+        self.run = run
+        self.n_episodes = n_episodes
+        self.deterministic = deterministic
+        self.metadata = metadata
+        self.console = console
+        self.best_mean = best_mean
+        self.last_result: Optional[dict[str, float]] = None
+        self.best_result: Optional[dict[str, float]] = best_result  # on resume: the best of eval.csv
+        self._last_eval_step = -1
+        self._t0 = time.monotonic()
+
+    def on_period(self) -> bool:
+        self.evaluate()
+        return True
+
+    def _on_training_start(self) -> None:
+        super()._on_training_start()
+        if self.console is not None:
+            self.console.best_eval = self.best_mean
+
+    def _on_training_end(self) -> None:
+        # Always finish with an evaluation of the final policy.
+        if self._last_eval_step != self.num_timesteps:
+            self.evaluate()
+
+    def act(self, obs: np.ndarray) -> np.ndarray:
+        """The policy's actions, exactly as SB3's ``evaluate_policy`` asks for them (no extra epsilon)."""
+        actions, _ = self.model.predict(obs, deterministic=self.deterministic)
+        return actions
+
+    def evaluate(self) -> dict[str, float]:
+        """Play the games, then record the result (eval.csv, logger, console) and keep the best model."""
+        games = run_episodes(self.eval_env, self.act, self.n_episodes)
+        scores = summarize(games.scores)
+        assert scores is not None  # run_episodes plays at least one game
+        result = {
+            "timesteps": int(self.num_timesteps),
+            "mean_score": scores.mean,
+            "std_score": scores.std,
+            "median_score": scores.median,
+            "min_score": scores.min,
+            "max_score": scores.max,
+            "mean_length": float(np.mean(self.eval_env.counted(self.n_episodes))),
+            "n_episodes": scores.n,
+            "wall_time_s": round(time.monotonic() - self._t0, 2),
+        }
+        self._last_eval_step = self.num_timesteps
+        self.last_result = result
+        if self.best_mean is None or result["mean_score"] > self.best_mean:
+            self.best_mean = result["mean_score"]
+            self.best_result = result
+            best_meta = {"eval_mean": result["mean_score"], "eval_std": result["std_score"]}
+            save_if_finite(self.model, self.run.best_path, self.metadata(self.num_timesteps) | best_meta)
+        self.run.append_eval_row(result)
+        self._report(result)
+        return result
+
+    def _report(self, result: dict[str, float]) -> None:
+        self.logger.record("eval/mean_score", result["mean_score"])
+        self.logger.record("eval/std_score", result["std_score"])
+        self.logger.record("eval/mean_length", result["mean_length"])
+        self.logger.record("eval/best_mean_score", self.best_mean)
+        self.logger.dump(self.num_timesteps)
+        if self.console is not None:
+            self.console.best_eval = self.best_mean
+            if self.console.console is not None:
+                self.console.console.print(
+                    f"[bold]eval[/bold] @ {self.num_timesteps:,} steps: score {result['mean_score']:.1f} "
+                    f"± {result['std_score']:.1f} over {result['n_episodes']} games (best {self.best_mean:.1f})"
+                )
+
+
+class _GameLengths(VecEnvWrapper):
+    """Records SB3 ``Monitor``'s length of every whole game, per env (``info["episode"]["l"]``).
+
+    ``eval.csv``'s ``mean_length`` has always been Monitor's number (SB3's ``evaluate_policy``
+    reports it). On the SB3 backends Monitor also counts the two steps ``FireResetEnv`` takes at
+    reset (FIRE games such as Breakout and Pong), which ``run_episodes``' own step count leaves
+    out; on the C++ backend the two agree. Kept so the column means what it meant.
+    """
+
+    def __init__(self, venv: VecEnv):
+        super().__init__(venv)
+        self.per_env: list[list[int]] = [[] for _ in range(venv.num_envs)]
+
+    def reset(self) -> np.ndarray:
+        self.per_env = [[] for _ in range(self.num_envs)]
+        return self.venv.reset()  # type: ignore[return-value]
+
+    def step_wait(self) -> VecEnvStepReturn:
+        obs, rewards, dones, infos = self.venv.step_wait()
+        for i in np.flatnonzero(dones):
+            episode = infos[i].get("episode")
+            if episode is not None:
+                self.per_env[i].append(int(episode["l"]))
+        return obs, rewards, dones, infos
+
+    def counted(self, n_episodes: int) -> list[int]:
+        """The games ``run_episodes`` counted since the last reset: env ``i``'s first ``(n + i) // n_envs``."""
+        n_envs = self.num_envs
+        return [length for i, lengths in enumerate(self.per_env) for length in lengths[: (n_episodes + i) // n_envs]]
