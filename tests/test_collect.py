@@ -149,6 +149,46 @@ def test_manifest_and_split(collection: dict) -> None:
 
 
 @pytest.mark.slow
+def test_actions_follow_the_recording_rule_draw_for_draw(collection: dict) -> None:
+    """The recorded actions are those of collect's rule from before it acted through EpsilonGreedy.
+
+    Per episode, numpy and torch are seeded with the episode's policy seed. The random tier
+    draws ``rng.integers(n)`` each step. The agent tier draws ``rng.random() < epsilon`` each
+    step, then ``rng.integers(n)`` only when it explores, else takes the greedy action of its
+    frame stack. Frame ``t`` on disk is what the agent saw before action ``t``, so the rule can
+    be replayed from the dataset alone, and a dataset recorded earlier stays reproducible.
+    """
+    import numpy as np
+    import torch
+
+    from simple_game.agents import load_model
+    from simple_game.dataset import FrameStacker, frame_name, read_png
+
+    data = collection["data"]
+    model = load_model(collection["run"] / "checkpoints" / "step_256.zip", "ppo")
+    explored = 0
+    for level in (0, 1):
+        actions = _actions(data, level)
+        n = len(actions["action_meanings"])
+        for ep in actions["episodes"]:
+            torch.manual_seed(ep["policy_seed"])
+            rng = np.random.default_rng(ep["policy_seed"])
+            stack = FrameStacker(4, 84)
+            folder = data / "raw_gameplay" / ep["episode_id"]
+            for t, recorded in enumerate(ep["actions"]):
+                stacked = stack.push(read_png(folder / frame_name(t)))
+                if level == 0:
+                    want = int(rng.integers(n))
+                elif rng.random() < ep["epsilon"]:
+                    want = int(rng.integers(n))
+                    explored += 1
+                else:
+                    want = int(model.policy.predict(stacked, deterministic=True)[0])
+                assert recorded == want, f"{ep['episode_id']} step {t}"
+    assert explored > 0  # both branches of the epsilon rule were exercised
+
+
+@pytest.mark.slow
 def test_verify_passes(collection: dict) -> None:
     proc = run_cli("simple_game.collect", "verify", str(collection["data"]))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -274,8 +314,7 @@ def test_config_errors_name_file_and_key(write_yaml) -> None:
 
 
 def test_shipped_collect_config_and_data_recipe() -> None:
-    from simple_game.cli.collect import load_collect_config
-    from simple_game.config import load_config
+    from simple_game.config import load_collect_config, load_config
 
     cfg = load_collect_config(CONFIGS / "collect_breakout.yaml")
     assert cfg.tiers[0].random and [t.checkpoint for t in cfg.tiers[1:]] == [
@@ -292,8 +331,8 @@ def test_policy_sees_the_training_observation() -> None:
     """Our per-episode frame stack equals SB3's VecFrameStack + VecTransposeImage, step by step."""
     import numpy as np
 
-    from simple_game.cli.collect import FrameStacker
     from simple_game.config import EnvConfig
+    from simple_game.dataset import FrameStacker
     from simple_game.envs import make_atari_env, make_vec_env
 
     cfg = EnvConfig(game="Breakout", frame_stack=8)
