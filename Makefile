@@ -12,11 +12,12 @@ PYTHON := .venv/bin/python
 STAMP := .venv/.simple-game-installed
 endif
 
-.PHONY: setup train test bench clean-venv help
+.PHONY: setup train test lint bench clean-venv help
 
 help:
 	@echo "make train   set up (if needed) and train $(CONFIG)"
 	@echo "make test    set up (if needed) and run the test suite"
+	@echo "make lint    ruff (lint and format check) and mypy, as CI runs them"
 	@echo "make setup   create the environment and install simple-game"
 
 setup: $(STAMP)
@@ -34,6 +35,13 @@ train: setup
 
 test: setup
 	$(PYTHON) -m pytest $(ARGS)
+
+# Lint and type-check: the configuration lives in pyproject.toml ([tool.ruff], [tool.mypy]).
+LINT_PATHS := src tests bench scripts
+lint: setup
+	$(PYTHON) -m ruff check $(LINT_PATHS)
+	$(PYTHON) -m ruff format --check $(LINT_PATHS)
+	$(PYTHON) -m mypy
 
 clean-venv:
 	rm -rf .venv

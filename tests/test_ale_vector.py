@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import simple_game.envs  # noqa: F401  first: torch before gymnasium and ale_py (docs/architecture.md)
+
 pytest.importorskip("ale_py.vector_env")
 
 import ale_py  # noqa: E402
@@ -181,9 +183,10 @@ def _executed(actions: np.ndarray, prev_life_lost: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("game", ["breakout", "space_invaders"])
 def test_training_scores_are_raw_game_scores(game):
     """Training and eval envs with the same seed emulate the same game when fed the same
-    emulator actions (the training env replaces the first action after a life loss by FIRE). So the training env's rewards must be sign(eval rewards), its newest
-    frames equal the eval frames, its ``episode["r"]`` the hand sum of raw eval rewards over
-    the whole game (all lives), and only the training env says ``done`` on a life loss."""
+    emulator actions (the training env replaces the first action after a life loss by FIRE).
+    So the training env's rewards must be sign(eval rewards), its newest frames equal the eval
+    frames, its ``episode["r"]`` the hand sum of raw eval rewards over the whole game (all
+    lives), and only the training env says ``done`` on a life loss."""
     train = ale_env(game, 2, training=True, seed=11)
     ev = ale_env(game, 2, training=False, seed=11)
     rng = np.random.default_rng(0)

@@ -1,9 +1,15 @@
-"""`import simple_game` and every --help must not import torch, gymnasium or ale-py."""
+"""`import simple_game` and every --help must not import torch, gymnasium or ale-py; and every
+library module that imports gymnasium or ale-py imports torch first (the import-order rule)."""
 
 from __future__ import annotations
 
+import json
+import os
+import pkgutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +62,102 @@ def test_console_script_help() -> None:
         timeout=60,
     )
     assert proc.returncode == 0 and "train" in proc.stdout
+
+
+# --------------------------------------------------------------------------- import order
+
+PACKAGE = REPO / "src" / "simple_game"
+SHIMS = {"train", "evaluate", "record", "collect", "report", "roms", "__main__"}  # `python -m` entry points
+WATCHED = ("torch", "gymnasium", "ale_py")
+# A module enters sys.modules when its import starts, right after the import system asks the
+# finders for it, so the first of WATCHED a finder is asked for is the first in sys.modules'
+# order. Once that is known the import is stopped: the verdict cannot change, and the probe
+# needs no second of loading torch. _Stop is a BaseException so `except ImportError` (or
+# `except Exception`) in the code under test cannot swallow it.
+ORDER_PROBE = """
+import importlib, importlib.abc, json, sys
+watched = {watched!r}
+assert not [m for m in watched if m in sys.modules], "imported at start-up"
+first = []
+
+class _Stop(BaseException):
+    pass
+
+class _FirstHeavy(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        top = fullname.partition(".")[0]
+        if top in watched:
+            first.append(top)
+            raise _Stop(top)
+        return None
+
+sys.meta_path.insert(0, _FirstHeavy())
+try:
+    importlib.import_module({name!r})
+except _Stop:
+    pass
+print("FIRST:" + json.dumps(first[0] if first else None))
+"""
+
+
+def library_modules() -> list[str]:
+    """Every module of the library, found on disk without importing it: not cli/, not the shims."""
+    names = ["simple_game"]
+
+    def walk(folder: Path, prefix: str) -> None:
+        for info in pkgutil.iter_modules([str(folder)]):
+            if prefix == "simple_game." and (info.name == "cli" or info.name in SHIMS):
+                continue
+            names.append(prefix + info.name)
+            if info.ispkg:
+                walk(folder / info.name, f"{prefix}{info.name}.")
+
+    walk(PACKAGE, "simple_game.")
+    return sorted(names)
+
+
+def _first_heavy_import(name: str) -> str | None:
+    """Which of torch, gymnasium, ale_py enters sys.modules first when ``name`` is imported fresh."""
+    proc = subprocess.run(
+        [sys.executable, "-c", ORDER_PROBE.format(watched=WATCHED, name=name)],
+        env=cli_env(),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    marker = [line for line in proc.stdout.splitlines() if line.startswith("FIRST:")]
+    if proc.returncode != 0 or not marker:
+        return f"import failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}"
+    return json.loads(marker[-1][len("FIRST:") :])
+
+
+def test_library_modules_import_torch_before_gymnasium_and_ale_py() -> None:
+    """The MPS import-order rule (docs/decisions.md, section 4), checked module by module.
+
+    Each library module is imported in a fresh interpreter; torch must enter sys.modules before
+    gymnasium and ale_py, whichever import (at any depth) brings them in. A module that imports
+    none of them passes.
+    """
+    modules = library_modules()
+    assert "simple_game.envs" in modules and "simple_game.envs.atari" in modules, modules
+    assert not [m for m in modules if m.startswith("simple_game.cli")], modules
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        first = dict(zip(modules, pool.map(_first_heavy_import, modules)))
+    problems = {name: what for name, what in first.items() if what not in (None, "torch")}
+    assert not problems, "\n".join(f"{name}: {what} before torch" for name, what in sorted(problems.items()))
+
+
+def test_envs_puts_torch_first_for_real() -> None:
+    """No stopping early: a full import of simple_game.envs, and the real sys.modules order."""
+    code = (
+        "import json, sys, simple_game.envs\n"
+        "order = list(sys.modules)\n"
+        f"print('ORDER:' + json.dumps([order.index(m) for m in {WATCHED!r}]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=cli_env(), cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    torch_at, gymnasium_at, ale_py_at = json.loads(proc.stdout.split("ORDER:")[-1])
+    assert torch_at < gymnasium_at and torch_at < ale_py_at

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import torch  # first: torch before gymnasium (the import-order rule, docs/architecture.md)
+
+# isort: split
 import gymnasium as gym
 import numpy as np
 import pytest
-import torch
 from stable_baselines3.common.torch_layers import NatureCNN
 
 import simple_game.policies as policies

@@ -14,9 +14,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-ale_roms = pytest.importorskip("ale_py.roms")
+# Through simple_game.envs, so torch comes before ale-py (the import-order rule); skips without ale-py.
+pytest.importorskip("simple_game.envs.roms")
 
-from simple_game.cli.roms import normalize_game, resolve_game, suggest  # noqa: E402
+import ale_py.roms as ale_roms  # noqa: E402
+
+from simple_game.envs.roms import normalize_game, resolve_game, suggest  # noqa: E402
 
 
 def run_roms(

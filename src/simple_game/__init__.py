@@ -1,9 +1,10 @@
 """simple-game: train, evaluate, record and collect Atari agents with Stable-Baselines3.
 
-Importing this package is cheap on purpose: it imports no torch, gymnasium or ale-py.
-Heavy libraries are imported inside the functions that need them, because start-up
-should stay fast and because, on macOS, importing torch before ale-py in some orders
-has segfaulted (see docs/decisions.md).
+Importing this package is cheap on purpose: it imports no torch, gymnasium or ale-py, so
+``--help`` is instant. The commands (:mod:`simple_game.cli`) import the library inside their
+``main()``; library modules import torch and SB3 at the top, and only :mod:`simple_game.envs`
+imports gymnasium and ale-py, after torch (on macOS other orders have segfaulted; see
+docs/decisions.md and docs/architecture.md).
 """
 
 from __future__ import annotations

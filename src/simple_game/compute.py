@@ -56,8 +56,14 @@ from __future__ import annotations
 import importlib.util
 from typing import TYPE_CHECKING, Any, Optional
 
+import torch
+import torch._dynamo
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from torch.optim import optimizer as torch_optimizer
+
+from simple_game.policies import SimpleNatureCNN
+
 if TYPE_CHECKING:
-    import torch
     from stable_baselines3.common.base_class import BaseAlgorithm
 
     from simple_game.config import ComputeConfig
@@ -72,8 +78,6 @@ def _device_type(device: Any) -> str:
 
 def native_bf16(device_type: str) -> bool:
     """True when bf16 matrix multiplies and convolutions run natively (not emulated)."""
-    import torch
-
     if device_type == "cuda":
         return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
     if device_type != "cpu":
@@ -93,14 +97,10 @@ def native_bf16(device_type: str) -> bool:
 
 def feature_extractors(model: BaseAlgorithm) -> list[torch.nn.Module]:
     """Every feature extractor of the policy (PPO/A2C: one or two; DQN/QR-DQN: online and target)."""
-    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
-
     return [m for m in model.policy.modules() if isinstance(m, BaseFeaturesExtractor)]
 
 
 def _compile_available(device_type: str) -> tuple[bool, str]:
-    import torch
-
     if not hasattr(torch.nn.Module, "compile"):
         return False, "this PyTorch has no nn.Module.compile"
     if device_type == "cuda" and importlib.util.find_spec("triton") is None:
@@ -110,8 +110,6 @@ def _compile_available(device_type: str) -> tuple[bool, str]:
 
 def _channels_last_optimizer_state(optimizer: Optional[torch.optim.Optimizer]) -> None:
     """Give 4-D optimizer state (Adam moments of conv weights) the weights' memory format."""
-    import torch
-
     if optimizer is None:
         return
     for state in optimizer.state.values():
@@ -122,8 +120,6 @@ def _channels_last_optimizer_state(optimizer: Optional[torch.optim.Optimizer]) -
 
 def _unfused_state_dict(optimizer: Any, state_dict: dict[str, Any]) -> dict[str, Any]:
     """State-dict post-hook: save the optimizer as a plain (not fused) one would be saved."""
-    import torch
-
     for group in state_dict["param_groups"]:  # fresh dicts, safe to change
         group["fused"] = None
         group["foreach"] = None
@@ -136,19 +132,14 @@ def _unfused_state_dict(optimizer: Any, state_dict: dict[str, Any]) -> dict[str,
 
 def _fuse_adam(optimizer: Any, kind: str) -> str:
     """Switch an Adam/AdamW optimizer to the fused kernel; returns what was done."""
-    import torch
-
     if optimizer is None:
         return "none"
     name = type(optimizer).__name__
     if type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW) or kind not in ("cpu", "cuda"):
         return f"{name} (unchanged)"
-    try:
-        from torch.optim.optimizer import _get_fused_kernels_supported_devices
-
-        supported = kind in _get_fused_kernels_supported_devices()
-    except ImportError:
-        supported = False
+    # A private PyTorch helper: which devices have fused optimizer kernels (absent in old versions).
+    fused_devices = getattr(torch_optimizer, "_get_fused_kernels_supported_devices", list)
+    supported = kind in fused_devices()
     params = [p for group in optimizer.param_groups for p in group["params"]]
     if (
         not supported
@@ -170,6 +161,80 @@ def _fuse_adam(optimizer: Any, kind: str) -> str:
     return f"{name} fused"
 
 
+def _set_threads(threads: int) -> str:
+    if threads > 0:
+        torch.set_num_threads(threads)
+        return str(torch.get_num_threads())
+    return f"{torch.get_num_threads()} (torch default)"
+
+
+def _set_channels_last(
+    model: BaseAlgorithm, mode: str, kind: str, extractors: list[torch.nn.Module], simple: list[SimpleNatureCNN]
+) -> str:
+    """NHWC conv weights (and optimizer state); SimpleNatureCNN also hands its input over NHWC."""
+    if mode == "on" and kind == "mps":
+        return "off (not used on mps: plain contiguous float32)"
+    if not (mode == "on" or (mode == "auto" and kind in ("cpu", "cuda"))):
+        return "off" + (" (auto: mps)" if mode == "auto" else "")
+    model.policy.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # 4-D tensors: conv weights
+    _channels_last_optimizer_state(getattr(model.policy, "optimizer", None))
+    for module in simple:
+        module.channels_last = True
+    return "on" + ("" if len(simple) == len(extractors) else " (weights only: not a SimpleNatureCNN)")
+
+
+def _set_bf16(wanted: bool, kind: str, simple: list[SimpleNatureCNN], allow_emulated: bool) -> str:
+    """bf16 autocast in the feature extractor, only where it is native (or explicitly allowed)."""
+    if not wanted:
+        return "off"
+    if kind not in ("cpu", "cuda"):
+        return f"off (requested, but not used on {kind}: float32 only)"
+    if not native_bf16(kind) and not allow_emulated:
+        what = (
+            "this CPU has no native bf16 (AVX512-BF16 or AMX): emulated bf16 is ~10x slower"
+            if kind == "cpu"
+            else "this GPU has no bf16"
+        )
+        return f"off (requested, but {what})"
+    if not simple:
+        return "off (requested, but only SimpleNatureCNN supports bf16 autocast)"
+    for module in simple:
+        module.autocast_dtype = torch.bfloat16
+    return f"on (autocast {kind} bfloat16 in the feature extractor; heads, losses and weights float32)" + (
+        "" if native_bf16(kind) else " [emulated: slow]"
+    )
+
+
+def _compile_decision(mode: str, kind: str) -> tuple[bool, str]:
+    """Whether to compile, and the reason shown next to on/off (empty when simply as asked)."""
+    want, reason = mode == "on", ""
+    if mode == "auto":
+        if kind == "cuda":
+            want, why = _compile_available(kind)
+            reason = "auto: cuda" if want else f"auto: {why}"
+        else:
+            reason = "auto: not faster on cpu, see docs/performance.md" if kind == "cpu" else f"auto: {kind}"
+    if want and kind == "mps":
+        return False, "not used on mps"
+    if want:
+        ok, why = _compile_available(kind)
+        if not ok:
+            return False, why
+    return want, reason
+
+
+def _set_compile(mode: str, kind: str, extractors: list[torch.nn.Module]) -> str:
+    """``nn.Module.compile()`` in place on every feature extractor, when decided so."""
+    want, reason = _compile_decision(mode, kind)
+    suffix = f" ({reason})" if reason else ""
+    if not want:
+        return "off" + suffix
+    torch._dynamo.config.suppress_errors = True  # a compiler failure falls back to eager, not a crash
+    for module in extractors:
+        module.compile()  # in place: parameter names and state_dict keys do not change
+    return "on (feature extractor, nn.Module.compile)" + suffix
+
+
 def apply_compute(
     model: BaseAlgorithm, compute_cfg: ComputeConfig, device: Any, *, allow_emulated_bf16: bool = False
 ) -> dict[str, str]:
@@ -182,87 +247,13 @@ def apply_compute(
     :return: what was applied, as short strings (printed at start, stored in summary.json),
         e.g. ``{"device": "cpu", "channels_last": "on", "compile": "off (auto: ...)", ...}``.
     """
-    import torch
-
-    from simple_game.policies import SimpleNatureCNN
-
     kind = _device_type(device)
-    applied: dict[str, str] = {"device": str(device)}
     extractors = feature_extractors(model)
     simple = [m for m in extractors if isinstance(m, SimpleNatureCNN)]
-
-    if compute_cfg.threads > 0:
-        torch.set_num_threads(compute_cfg.threads)
-        applied["threads"] = str(torch.get_num_threads())
-    else:
-        applied["threads"] = f"{torch.get_num_threads()} (torch default)"
-
-    # channels-last ------------------------------------------------------------------------
-    if compute_cfg.channels_last == "on" and kind == "mps":
-        applied["channels_last"] = "off (not used on mps: plain contiguous float32)"
-    elif compute_cfg.channels_last == "on" or (compute_cfg.channels_last == "auto" and kind in ("cpu", "cuda")):
-        model.policy.to(memory_format=torch.channels_last)  # 4-D tensors only: the conv weights
-        _channels_last_optimizer_state(getattr(model.policy, "optimizer", None))
-        for module in simple:
-            module.channels_last = True
-        applied["channels_last"] = "on" + (
-            "" if len(simple) == len(extractors) else " (weights only: not a SimpleNatureCNN)"
-        )
-    else:
-        applied["channels_last"] = "off" + (" (auto: mps)" if compute_cfg.channels_last == "auto" else "")
-
-    # bf16 autocast ------------------------------------------------------------------------
-    if not compute_cfg.bf16:
-        applied["bf16"] = "off"
-    elif kind not in ("cpu", "cuda"):
-        applied["bf16"] = f"off (requested, but not used on {kind}: float32 only)"
-    elif not native_bf16(kind) and not allow_emulated_bf16:
-        what = (
-            "this CPU has no native bf16 (AVX512-BF16 or AMX): emulated bf16 is ~10x slower"
-            if kind == "cpu"
-            else "this GPU has no bf16"
-        )
-        applied["bf16"] = f"off (requested, but {what})"
-    elif not simple:
-        applied["bf16"] = "off (requested, but only SimpleNatureCNN supports bf16 autocast)"
-    else:
-        for module in simple:
-            module.autocast_dtype = torch.bfloat16
-        applied["bf16"] = (
-            f"on (autocast {kind} bfloat16 in the feature extractor; heads, losses and weights float32)"
-            + ("" if native_bf16(kind) else " [emulated: slow]")
-        )
-
-    # torch.compile ------------------------------------------------------------------------
-    want = compute_cfg.compile
-    if want == "auto":
-        if kind == "cuda":
-            ok, why = _compile_available(kind)
-            want = "on" if ok else "off"
-            reason = "auto: cuda" if ok else f"auto: {why}"
-        else:
-            want, reason = (
-                "off",
-                "auto: not faster on cpu, see docs/performance.md" if kind == "cpu" else f"auto: {kind}",
-            )
-    else:
-        reason = ""
-    if want == "on" and kind == "mps":
-        want, reason = "off", "not used on mps"
-    if want == "on":
-        ok, why = _compile_available(kind)
-        if not ok:
-            want, reason = "off", why
-    if want == "on":
-        import torch._dynamo
-
-        torch._dynamo.config.suppress_errors = True  # a compiler failure falls back to eager, not a crash
-        for module in extractors:
-            module.compile()  # in place: parameter names and state_dict keys do not change
-        applied["compile"] = "on (feature extractor, nn.Module.compile)" + (f" ({reason})" if reason else "")
-    else:
-        applied["compile"] = "off" + (f" ({reason})" if reason else "")
-
+    applied: dict[str, str] = {"device": str(device), "threads": _set_threads(compute_cfg.threads)}
+    applied["channels_last"] = _set_channels_last(model, compute_cfg.channels_last, kind, extractors, simple)
+    applied["bf16"] = _set_bf16(compute_cfg.bf16, kind, simple, allow_emulated_bf16)
+    applied["compile"] = _set_compile(compute_cfg.compile, kind, extractors)
     applied["optimizer"] = _fuse_adam(getattr(model.policy, "optimizer", None), kind)
     if kind == "cuda":
         torch.backends.cudnn.benchmark = True

@@ -21,12 +21,14 @@ plain attributes (not parameters or buffers), so they never change the ``state_d
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-import gymnasium as gym
 import torch
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
+
+if TYPE_CHECKING:  # gymnasium is imported by simple_game.envs only (the import-order rule)
+    import gymnasium as gym
 
 __all__ = ["SimpleNatureCNN", "conv_output_size"]
 

@@ -48,8 +48,8 @@ Known differences from the SB3 wrapper path (none changes what is learned in pra
       differ by a grey level or so.
     * ``infos[i]["lives"]`` on a game-over step is the lives count of the *new* game.
 
-This module is imported lazily (``simple_game.envs``) so importing ``simple_game`` does not
-pull in ale-py.
+Like every module of :mod:`simple_game.envs`, it imports gymnasium and ale-py at the top; the
+package's ``__init__`` runs first and keeps the import order (torch before ale-py).
 """
 
 from __future__ import annotations
@@ -64,14 +64,7 @@ import numpy as np
 from ale_py.vector_env import AtariVectorEnv
 from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
-from stable_baselines3.common.atari_wrappers import (
-    ClipRewardEnv,
-    EpisodicLifeEnv,
-    FireResetEnv,
-    MaxAndSkipEnv,
-    NoopResetEnv,
-    WarpFrame,
-)
+from stable_baselines3.common import atari_wrappers as sb3_atari
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices, VecEnvObs, VecEnvStepReturn
 
@@ -176,9 +169,18 @@ class AleVectorEnv(VecEnv):
         self.action_meanings: list[str] = [a.name for a in action_set]
         # FireResetEnv semantics: FIRE after every (soft) reset in games that have it.
         self._fire_action = action_set.index(ale_py.Action.FIRE) if ale_py.Action.FIRE in action_set else -1
-
         observation_space = spaces.Box(0, 255, (frame_stack, screen_size, screen_size), np.uint8)
         action_space = spaces.Discrete(len(action_set))
+        self._init_bookkeeping(n_envs)
+        self.num_envs = n_envs
+        self.observation_space = observation_space  # the stand-in sub-envs below read these
+        self.action_space = action_space
+        self._sub_envs: list[_SubEnv] = [_SubEnv(self, i) for i in range(n_envs)]
+        super().__init__(n_envs, observation_space, action_space)
+        self.seed(seed)
+
+    def _init_bookkeeping(self, n_envs: int) -> None:
+        """Per-env state kept in numpy: what SB3's per-env wrappers would remember."""
         self._paddle = np.ones(n_envs, dtype=np.float32)
         self._lives = np.zeros(n_envs, dtype=np.int64)
         self._ep_return = np.zeros(n_envs, dtype=np.float64)  # raw score of the current game
@@ -186,17 +188,10 @@ class AleVectorEnv(VecEnv):
         self._fire_pending = np.zeros(n_envs, dtype=bool)
         self._n_fire_pending = 0
         # Frames of the stack that belong to the current agent episode (see _mask_stale_frames).
-        self._stack_fill = np.full(n_envs, frame_stack, dtype=np.int64)
+        self._stack_fill = np.full(n_envs, self.frame_stack, dtype=np.int64)
         self._n_partial = 0
         self._actions: np.ndarray | None = None
         self._t_start = time.time()
-        self._sub_envs: list[_SubEnv] = []
-        self.num_envs = n_envs
-        self.observation_space = observation_space
-        self.action_space = action_space
-        self._sub_envs = [_SubEnv(self, i) for i in range(n_envs)]
-        super().__init__(n_envs, observation_space, action_space)
-        self.seed(seed)
 
     # ------------------------------------------------------------------ core API
     def reset(self) -> VecEnvObs:
@@ -264,34 +259,40 @@ class AleVectorEnv(VecEnv):
         if dones.any():
             now = round(time.time() - self._t_start, 6)
             for i in np.flatnonzero(dones).tolist():
-                info_i = infos[i]
                 if game_over[i]:
-                    info_i["terminal_observation"] = final_obs[i].copy()
-                    info_i["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
-                    info_i["episode"] = {"r": float(self._ep_return[i]), "l": int(self._ep_len[i]), "t": now}
-                    self._ep_return[i] = 0.0
-                    self._ep_len[i] = 0
-                    if self._stack_fill[i] < self.frame_stack:  # C++ reset already zeroed its stack
-                        self._stack_fill[i] = self.frame_stack
-                        self._n_partial -= 1
-                    if self._fire_pending[i]:
-                        self._fire_pending[i] = False
-                        self._n_fire_pending -= 1
+                    assert final_obs is not None, "the C++ env reports final_obs for every finished game"
+                    self._end_game(i, infos[i], final_obs[i], bool(truncated[i] and not terminated[i]), now)
                 else:
-                    # Life lost, game goes on: the agent's next episode starts from this
-                    # frame alone (VecFrameStack zeroes the stack of a done env) ...
-                    info_i["terminal_observation"] = obs[i].copy()
-                    info_i["TimeLimit.truncated"] = False
-                    if self.frame_stack > 1:
-                        obs[i, :-1] = 0
-                        if self._stack_fill[i] == self.frame_stack:
-                            self._n_partial += 1
-                        self._stack_fill[i] = 1
-                    # ... and FIRE is pressed on its first step (FireResetEnv).
-                    if self._fire_action >= 0 and not self._fire_pending[i]:
-                        self._fire_pending[i] = True
-                        self._n_fire_pending += 1
+                    self._end_life(i, infos[i], obs)
         return obs, rewards, dones, infos
+
+    def _end_game(self, i: int, info: dict[str, Any], final_obs: np.ndarray, truncated: bool, now: float) -> None:
+        """Game over in env ``i``: the C++ side has already started the next game."""
+        info["terminal_observation"] = final_obs.copy()
+        info["TimeLimit.truncated"] = truncated
+        info["episode"] = {"r": float(self._ep_return[i]), "l": int(self._ep_len[i]), "t": now}
+        self._ep_return[i] = 0.0
+        self._ep_len[i] = 0
+        if self._stack_fill[i] < self.frame_stack:  # C++ reset already zeroed its stack
+            self._stack_fill[i] = self.frame_stack
+            self._n_partial -= 1
+        if self._fire_pending[i]:
+            self._fire_pending[i] = False
+            self._n_fire_pending -= 1
+
+    def _end_life(self, i: int, info: dict[str, Any], obs: np.ndarray) -> None:
+        """Life lost in training, the game goes on: a new agent episode starts from this frame."""
+        info["terminal_observation"] = obs[i].copy()
+        info["TimeLimit.truncated"] = False
+        if self.frame_stack > 1:  # VecFrameStack zeroes the stack of a done env ...
+            obs[i, :-1] = 0
+            if self._stack_fill[i] == self.frame_stack:
+                self._n_partial += 1
+            self._stack_fill[i] = 1
+        # ... and FIRE is pressed on its first step (FireResetEnv).
+        if self._fire_action >= 0 and not self._fire_pending[i]:
+            self._fire_pending[i] = True
+            self._n_fire_pending += 1
 
     def _mask_stale_frames(self, obs: np.ndarray, final_obs: np.ndarray | None, game_over: np.ndarray) -> None:
         """Zero the frames from before a life loss that the C++ stack still holds.
@@ -307,6 +308,7 @@ class AleVectorEnv(VecEnv):
             stale = k - fill
             if stale > 0:
                 if game_over[i]:  # obs[i] is a fresh game, its final frames are in final_obs
+                    assert final_obs is not None
                     final_obs[i, :stale] = 0
                 else:
                     obs[i, :stale] = 0
@@ -318,8 +320,8 @@ class AleVectorEnv(VecEnv):
         if self._venv is not None:
             self._venv.close()
             # Dropping the last reference to ALEVectorInterface joins the C++ threads.
-            self._venv.ale = None
-            self._ale = None
+            self._venv.ale = None  # type: ignore[assignment]
+            self._ale = None  # type: ignore[assignment]
             self._venv = None
 
     def _require_open(self) -> AtariVectorEnv:
@@ -352,11 +354,11 @@ class AleVectorEnv(VecEnv):
         ``Monitor`` matters most: ``evaluate_policy`` then scores episodes from
         ``info["episode"]`` (whole games, raw score) instead of counting ``done`` flags.
         """
-        equivalent: list[type] = [Monitor, NoopResetEnv, MaxAndSkipEnv, WarpFrame]
+        equivalent: list[type] = [Monitor, sb3_atari.NoopResetEnv, sb3_atari.MaxAndSkipEnv, sb3_atari.WarpFrame]
         if self._fire_action >= 0:
-            equivalent.append(FireResetEnv)
+            equivalent.append(sb3_atari.FireResetEnv)
         if self.training:
-            equivalent += [EpisodicLifeEnv, ClipRewardEnv]
+            equivalent += [sb3_atari.EpisodicLifeEnv, sb3_atari.ClipRewardEnv]
         wrapped = any(issubclass(cls, wrapper_class) for cls in equivalent)
         return [wrapped for _ in self._get_indices(indices)]
 
