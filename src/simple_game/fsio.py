@@ -19,6 +19,11 @@ from typing import Any
 
 from simple_game.errors import SimpleGameError
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 TEMP_SUFFIX = ".tmp"  # in-progress writes: ``.<name>.<random>.tmp``, renamed when complete
 
 
@@ -96,9 +101,7 @@ def fsync_dir(directory: Path) -> None:
 def locked(path: Path) -> Iterator[None]:
     """An advisory lock so two runs finishing together do not lose each other's row."""
     lock_path = path.with_name(f".{path.name}.lock")
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
+    if fcntl is None:  # pragma: no cover - Windows: no advisory locks
         yield
         return
     with open(lock_path, "a") as fh:
