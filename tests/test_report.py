@@ -79,49 +79,24 @@ def make_run(
     slope: float = 1.0,
     status: str = "finished",
     extra_config: str = "",
+    budget: int | None = None,
 ) -> Path:
-    """Write one run folder the way training does; scores rise with steps (times ``slope``)."""
+    """Write one run folder the way training does; scores rise with steps (times ``slope``).
+
+    ``steps`` is how far it logged, ``budget`` its ``total_timesteps`` (default: ``steps``).
+    """
+    budget = budget or steps
     experiment = f"{config_name}_{stamp}"
     run = runs_dir / experiment
     (run / "tensorboard").mkdir(parents=True)
     (run / "checkpoints").mkdir()
     (run / "config.yaml").write_text(
-        f"name: {config_name}\nalgo: {algo}\nseed: {seed}\ntotal_timesteps: {steps}\n"
+        f"name: {config_name}\nalgo: {algo}\nseed: {seed}\ntotal_timesteps: {budget}\n"
         f"env:\n  game: {game}\n  protocol: classic\n  frame_stack: 4\n  n_envs: 8\n" + extra_config
     )
 
-    # SB3 logs every 1024 steps; ep_rew_mean is missing until the first episode ends,
-    # and train/* keys are missing in the first row (logged after the first update).
-    with (run / "progress.csv").open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(PROGRESS_COLUMNS)
-        for i, t in enumerate(range(1024, steps + 1, 1024)):
-            score = -21 + 30 * slope * t / steps + math.sin(t / 5000.0 + seed)
-            first = i == 0
-            writer.writerow(
-                [
-                    900 + seed,
-                    i + 1,
-                    round(t / 900),
-                    t,
-                    "" if first else 800 + i,
-                    "" if first else round(score, 3),
-                    "" if first else 0.01,
-                    "" if first else 0.1,
-                    "" if first else -1.2,
-                    "" if first else 2.5e-4,
-                    "" if first else 0.05,
-                    "" if first else 4 * i,
-                ]
-            )
-
-    with (run / "eval.csv").open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(EVAL_COLUMNS)
-        for t in range(steps // 5, steps + 1, steps // 5):
-            m = -21 + 32 * slope * t / steps + seed * 0.5
-            writer.writerow([t, m, 1.5, m, m - 3, m + 3, 3000, 10, 12.5])
-
+    _write_progress(run / "progress.csv", steps, seed, slope)
+    _write_evals(run / "eval.csv", steps, seed, slope)
     started = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
     final = -21 + 32 * slope + seed * 0.5
     summary = {
@@ -129,7 +104,7 @@ def make_run(
         "algo": algo,
         "game": game,
         "seed": seed,
-        "total_timesteps": steps,
+        "total_timesteps": budget,
         "steps_done": steps,
         "wall_time_s": 3725.4,
         "fps": 900.0,
@@ -146,6 +121,28 @@ def make_run(
     }
     (run / "summary.json").write_text(json.dumps(summary, indent=2))
     return run
+
+
+def _write_progress(path: Path, steps: int, seed: int, slope: float) -> None:
+    """SB3 logs every 1024 steps; ep_rew_mean is missing until the first episode ends,
+    and train/* keys are missing in the first row (logged after the first update)."""
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(PROGRESS_COLUMNS)
+        for i, t in enumerate(range(1024, steps + 1, 1024)):
+            score = -21 + 30 * slope * t / steps + math.sin(t / 5000.0 + seed)
+            blank = i == 0
+            later = [800 + i, round(score, 3), 0.01, 0.1, -1.2, 2.5e-4, 0.05, 4 * i]
+            writer.writerow([900 + seed, i + 1, round(t / 900), t, *("" if blank else v for v in later)])
+
+
+def _write_evals(path: Path, steps: int, seed: int, slope: float) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(EVAL_COLUMNS)
+        for t in range(steps // 5, steps + 1, steps // 5):
+            m = -21 + 32 * slope * t / steps + seed * 0.5
+            writer.writerow([t, m, 1.5, m, m - 3, m + 3, 3000, 10, 12.5])
 
 
 def run_report(cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -188,7 +185,8 @@ def project(tmp_path: Path) -> Path:
     runs = tmp_path / "runs"
     make_run(runs, "ppo_pong", "20240502-100000", seed=1)
     make_run(runs, "ppo_pong", "20240501-090000", seed=0)
-    make_run(runs, "ppo_pong", "20240503-110000", seed=2, steps=90_000)  # shorter run
+    # a shorter run of the same budget (stopped early): still a seed; the grid stops at 90k
+    make_run(runs, "ppo_pong", "20240503-110000", seed=2, steps=90_000, budget=100_000)
     make_run(
         runs,
         "dqn_breakout",
@@ -229,8 +227,8 @@ def test_report_writes_table_curves_and_comparison(project: Path) -> None:
     first = rows[1]
     # same row format as `simple-game train` appends (runs.format_results_row)
     assert (
-        first
-        == "| 2024-05-01 09:00 | ppo_pong_20240501-090000 | ppo | pong | 100,000 | 11.0 ± 1.5 | 1h02m | runs/ppo_pong_20240501-090000 |"
+        first == "| 2024-05-01 09:00 | ppo_pong_20240501-090000 | ppo | pong | 100,000 | 11.0 ± 1.5 | 1h02m "
+        "| runs/ppo_pong_20240501-090000 |"
     )
     assert "| dqn | breakout | 50,000 |" in rows[4]
 
@@ -249,8 +247,10 @@ def test_rows_of_existing_runs_are_rebuilt_and_others_kept(project: Path) -> Non
     md = project / "experiments.md"
     edited = NOTES.replace(
         "<!-- results:end -->",
-        "| 2024-05-01 09:00 | ppo_pong_20240501-090000 | ppo | pong | 5 | 99.0 ± 0.0 | 1s | runs/ppo_pong_20240501-090000 |\n"
-        "| 2024-05-06 08:00 | deleted_run | a2c | qbert | 1,000 | 3.0 ± 1.0 | 1m00s | runs/deleted_run_20240506-080000 |\n"
+        "| 2024-05-01 09:00 | ppo_pong_20240501-090000 | ppo | pong | 5 | 99.0 ± 0.0 | 1s "
+        "| runs/ppo_pong_20240501-090000 |\n"
+        "| 2024-05-06 08:00 | deleted_run | a2c | qbert | 1,000 | 3.0 ± 1.0 | 1m00s "
+        "| runs/deleted_run_20240506-080000 |\n"
         "<!-- results:end -->",
     )
     md.write_text(edited, encoding="utf-8", newline="")
@@ -297,7 +297,9 @@ def test_aggregation_median_and_iqr() -> None:
         ([0, 50, 100], [0.0, 10.0, 20.0]),
         ([0, 100, 200], [0.0, 30.0, 60.0]),  # longer run: grid stops at 100 (no extrapolation)
     ]
-    grid, median, q25, q75 = aggregate_seeds(curves, points=3)
+    aggregated = aggregate_seeds(curves, points=3)
+    assert aggregated is not None
+    grid, median, q25, q75 = aggregated
     assert list(grid) == [0, 50, 100]
     assert list(median) == [0.0, 10.0, 20.0]
     assert list(q25) == [0.0, 7.5, 15.0]
@@ -318,6 +320,7 @@ def _assert_one_line_error(result: subprocess.CompletedProcess, *needles: str) -
 def test_error_no_runs_matched(project: Path) -> None:
     _assert_one_line_error(run_report(project, "--runs", "nothing_like_this*"), "no runs matched")
     _assert_one_line_error(run_report(project, "--runs-dir", "missing"), "does not exist")
+    _assert_one_line_error(run_report(project, "--runs-dir", "experiments.md"), "is a file, not a folder")
 
 
 def test_error_missing_markers(project: Path) -> None:

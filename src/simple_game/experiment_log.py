@@ -4,13 +4,14 @@ Only the lines between the two marker comments belong to the tools; notes writte
 are kept byte for byte. ``simple-game train`` appends a row when a run ends
 (:func:`append_experiment_row`); ``simple-game report`` rebuilds the whole table from the runs
 under ``runs/`` (:func:`update_experiments_md`), keeping the rows of runs it cannot see, so the
-log never shrinks.
+log never shrinks. Which file is the log: :func:`default_log_path`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,37 @@ others). Write your own notes in the Notes section: tools never touch it.
 """
 
 
+def default_log_path(runs_root: Path) -> Path:
+    """The experiment log that runs under ``runs_root`` write their rows to.
+
+    The rule: with the repository's own runs folder (``./runs``, the default of every command)
+    the log is the repository's ``experiments.md`` in the current working directory, the lab
+    notebook that is committed with the code. With any other runs folder (``--runs-dir
+    ../scratch/runs``, ``/data/runs``) it is ``<runs-dir>/experiments.md``, inside that folder:
+    scratch runs never add rows to the repository's log, and never write next to an unrelated
+    folder (``../scratch/experiments.md``).
+    """
+    runs_root = Path(runs_root)
+    if runs_root.resolve() == (Path.cwd() / "runs").resolve():
+        return Path("experiments.md")
+    return runs_root / "experiments.md"
+
+
+@contextlib.contextmanager
+def _log_lock(md_path: Path) -> Iterator[None]:
+    """Hold the log's advisory lock while its table is read and rewritten.
+
+    Two runs finishing together, or a run finishing while ``report`` rebuilds the table, must
+    not lose each other's row. The lock file sits next to the log; while the log's folder does
+    not exist there is no log to lose rows of, and nothing to lock.
+    """
+    if not md_path.parent.is_dir():
+        yield
+        return
+    with locked(md_path):
+        yield
+
+
 def format_results_row(summary: dict[str, Any]) -> str:
     """One Markdown table row for a finished run's summary."""
     mean, std = summary.get("final_eval_mean"), summary.get("final_eval_std")
@@ -69,17 +101,32 @@ def _format_duration(seconds: float) -> str:
 
 
 def append_experiment_row(experiments_md: Path, summary: dict[str, Any]) -> None:
-    """Add a row to the results table of ``experiments.md``, creating the file if needed."""
+    """Add a row to the results table of ``experiments.md``, creating the file if needed.
+
+    A row of the same run folder already in the table (written when the run was interrupted
+    before it was resumed, or by a ``report`` that saw it finish) is replaced: one row per run.
+    """
     experiments_md = Path(experiments_md)
-    with locked(experiments_md):
+    with _log_lock(experiments_md):
         text = experiments_md.read_text(encoding="utf-8") if experiments_md.exists() else EXPERIMENTS_TEMPLATE
         if RESULTS_END not in text:
             # A hand-edited file without markers: add a fresh results section at the end.
             text = text.rstrip("\n") + f"\n\n## Results\n\n{RESULTS_START}\n{RESULTS_HEADER}{RESULTS_END}\n"
         head, _, tail = text.rpartition(RESULTS_END)
+        head = _without_row_of(head, Path(str(summary.get("run_dir", ""))).name)
         if not head.endswith("\n"):
             head += "\n"
         atomic_write_text(experiments_md, head + format_results_row(summary) + "\n" + RESULTS_END + tail)
+
+
+def _without_row_of(head: str, run_name: str) -> str:
+    """``head`` (the text up to the end marker) without the table rows whose run dir is ``run_name``."""
+    if not run_name or RESULTS_START not in head:
+        return head
+    before, _, body = head.rpartition(RESULTS_START)
+    lines = body.splitlines(keepends=True)
+    kept = [line for line in lines if not (_is_row(line) and Path(_row_cells(line)[-1]).name == run_name)]
+    return before + RESULTS_START + "".join(kept)
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,28 +166,35 @@ def _row_date(row: str) -> str:
     return _row_cells(row)[0]
 
 
-def rows_to_keep(text: str, runs: Sequence[RunRecord], relative_to: Path) -> list[str]:
-    """Rows of the current table whose run is not among ``runs`` (so cannot be rebuilt).
+def _is_row(line: str) -> bool:
+    """A data row of the results table (not the header, not the ``|---|`` line)."""
+    line = line.strip()
+    return line.startswith("|") and line != RESULTS_HEADER.splitlines()[0] and not set(line) <= set("|-: ")
 
-    A run whose summary.json is broken cannot be rebuilt either: its row is kept as written.
+
+def rows_to_keep(text: str, runs: Sequence[RunRecord], relative_to: Path) -> list[str]:
+    """Rows of the current table that :func:`build_table` will not rebuild from ``runs``.
+
+    Kept: rows of runs not under the runs folder (deleted, moved, another machine), of runs
+    whose summary.json is broken, and of runs that were not finished when they were scanned
+    (a run that finished since then appended its row; it must not be lost).
     """
     if RESULTS_START not in text or RESULTS_END not in text:
         return []
     body = text.split(RESULTS_START, 1)[1].split(RESULTS_END, 1)[0]
-    header_first_line = RESULTS_HEADER.splitlines()[0]
-    readable = [run for run in runs if run.summary_error is None]
-    scanned = {run.path.resolve() for run in readable}
+    rebuilt = [run for run in runs if run.summary_error is None and run.summary.get("status") in TABLE_STATUSES]
+    rebuilt_paths = {run.path.resolve() for run in rebuilt}
     # Folder names carry a timestamp, so the name alone also identifies a run (a table
     # written from another working directory has other relative paths).
-    scanned_names = {run.path.name for run in readable}
+    rebuilt_names = {run.path.name for run in rebuilt}
     kept = []
     for line in body.splitlines():
         line = line.rstrip("\r")
-        if not line.startswith("|") or line == header_first_line or set(line) <= set("|-: "):
+        if not _is_row(line):
             continue
         run_dir = _row_cells(line)[-1]
-        if run_dir and (Path(run_dir).name in scanned_names or (relative_to / run_dir).resolve() in scanned):
-            continue  # rebuilt from its summary.json (or left out while it runs / if it failed)
+        if run_dir and (Path(run_dir).name in rebuilt_names or (relative_to / run_dir).resolve() in rebuilt_paths):
+            continue  # rebuilt from its summary.json
         kept.append(line + "\n")
     return kept
 
@@ -178,18 +232,24 @@ def replace_between_markers(text: str, table: str, md_path: Path) -> str:
 
 
 def update_experiments_md(md_path: Path, runs: Sequence[RunRecord]) -> int:
-    """Rebuild the results table in ``md_path``; returns the number of rows written."""
+    """Rebuild the results table in ``md_path``; returns the number of rows written.
+
+    The log's lock is held from reading the file to replacing it, so a run that appends its
+    row meanwhile waits, and its row is in the file this rebuild reads (or comes after it).
+    """
     md_path = Path(md_path)
-    if md_path.exists():
-        try:
-            with md_path.open(encoding="utf-8", newline="") as fh:  # newline="": CRLF notes stay CRLF
-                text = fh.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SimpleGameError(f"cannot read {md_path}: {exc}") from None
-    else:
-        text = EXPERIMENTS_TEMPLATE
-    table = build_table(runs, md_path.parent, rows_to_keep(text, runs, md_path.parent))
-    new_text = replace_between_markers(text, table, md_path)
-    if not md_path.exists() or new_text != text:
-        atomic_write_text(md_path, new_text)  # a crash leaves the old file or the new one, never notes cut off
+    with _log_lock(md_path):
+        text = _read_log(md_path) if md_path.exists() else EXPERIMENTS_TEMPLATE
+        table = build_table(runs, md_path.parent, rows_to_keep(text, runs, md_path.parent))
+        new_text = replace_between_markers(text, table, md_path)
+        if not md_path.exists() or new_text != text:
+            atomic_write_text(md_path, new_text)  # a crash leaves the old file or the new one, never notes cut off
     return table.count("\n") - 2
+
+
+def _read_log(md_path: Path) -> str:
+    try:
+        with md_path.open(encoding="utf-8", newline="") as fh:  # newline="": CRLF notes stay CRLF
+            return fh.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SimpleGameError(f"cannot read {md_path}: {exc}") from None

@@ -4,9 +4,12 @@ Two figures come out of a run's logs:
 
 - a learning curve per run: the training score (``rollout/ep_rew_mean`` from SB3's
   progress.csv) and the evaluation score (eval.csv, mean ± std over the evaluation games)
-  against environment steps;
-- a comparison of several runs, where runs that are seeds of one config are drawn as the
-  median over seeds with an interquartile band (:func:`simple_game.stats.aggregate_seeds`).
+  against agent steps (``total_timesteps``: one action in one env, ``env.frame_skip`` frames);
+- a comparison of several runs: one row of two panels (training score, evaluation score) per
+  game, since scores of different games are not on one scale (Breakout's 0-30 would be a flat
+  line under MsPacman's 250). Runs that are seeds of one experiment
+  (:func:`simple_game.pooling.group_seeds`) are drawn as the median over seeds with an
+  interquartile band (:func:`simple_game.stats.aggregate_seeds`).
 
 Figures are built with :class:`matplotlib.figure.Figure` and rendered by Agg, without pyplot:
 no display is needed (servers, CI, SSH) and no global backend is switched under a notebook.
@@ -18,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from matplotlib.ticker import FuncFormatter
 
 from simple_game.errors import SimpleGameError
 from simple_game.fsio import atomic_write_bytes
+from simple_game.pooling import SeedGroup
 from simple_game.runs import RunRecord
 from simple_game.stats import Curve, aggregate_seeds
 
@@ -129,7 +133,7 @@ def format_steps(steps: Any) -> str:
 def _steps_axis(ax: Any) -> None:
     """Label the x axis '2.5M' rather than '2500000' (or matplotlib's easy-to-miss '1e7')."""
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_steps(x) if x else "0"))
-    ax.set_xlabel("environment steps")
+    ax.set_xlabel("agent steps")
 
 
 def _score_axis(ax: Any, title: str) -> None:
@@ -188,45 +192,31 @@ def plot_learning_curve(run: RunRecord, curves: Curves, out_path: Path) -> bool:
 # --------------------------------------------------------------------------- many runs
 
 
-def group_runs(runs: Sequence[RunRecord], all_curves: Sequence[Curves]) -> dict[str, list[Curves]]:
-    """Group runs that are seeds of one experiment: same base name and same config.
-
-    Runs of one name whose configs differ (e.g. a ``--set hyperparams.learning_rate=...``
-    variant) become separate groups, labelled ``name (config 2)`` and so on.
-    """
-    by_key: dict[tuple[str, str], list[Curves]] = {}
-    for run, curves in zip(runs, all_curves, strict=True):
-        by_key.setdefault((run.base_name, run.config_fingerprint()), []).append(curves)
-    groups: dict[str, list[Curves]] = {}
-    variants: dict[str, int] = {}
-    for (name, _), members in by_key.items():
-        variants[name] = variants.get(name, 0) + 1
-        label = name if variants[name] == 1 else f"{name} (config {variants[name]})"
-        groups[label] = members
-    return groups
-
-
-def _draw_group(ax: Any, group: str, series: list[Curve], color: str) -> None:
-    """One config on one panel: a single run as is, several seeds as median and IQR band."""
+def _draw_group(ax: Any, group: SeedGroup, series: list[Curve], color: str) -> None:
+    """One experiment on one panel: a single run as is, several seeds as median and IQR band."""
+    name = f"{group.label} ({group.algo}"
     if len(series) == 1:
         xs, ys = series[0]
-        ax.plot(xs, ys, color=color, label=f"{group} (1 run)")
+        ax.plot(xs, ys, color=color, label=f"{name}, 1 run)")
         return
     agg = aggregate_seeds(series)
     if agg is None:  # seeds do not overlap in steps: show them individually
         for j, (xs, ys) in enumerate(series):
-            label = f"{group} ({len(series)} runs, no overlap)" if j == 0 else None
+            label = f"{name}, {len(series)} runs, no overlap)" if j == 0 else None
             ax.plot(xs, ys, color=color, alpha=0.6, label=label)
         return
     grid, median, q25, q75 = agg
-    ax.plot(grid, median, color=color, label=f"{group} (median of {len(series)} runs, IQR band)")
+    ax.plot(grid, median, color=color, label=f"{name}, median of {len(series)} runs, IQR band)")
     ax.fill_between(grid, q25, q75, color=color, alpha=0.2)
 
 
-def _draw_panel(ax: Any, title: str, groups: dict[str, list[Curves]], pick: Callable[[Curves], Curve]) -> None:
+Pick = Callable[[Curves], Curve]
+
+
+def _draw_panel(ax: Any, title: str, groups: Sequence[tuple[SeedGroup, list[Curves]]], pick: Pick) -> None:
     colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     drawn = False
-    for i, (group, members) in enumerate(sorted(groups.items())):
+    for i, (group, members) in enumerate(groups):
         series = [pick(c) for c in members if pick(c)[0]]
         if series:
             _draw_group(ax, group, series, colors[i % len(colors)])
@@ -238,17 +228,34 @@ def _draw_panel(ax: Any, title: str, groups: dict[str, list[Curves]], pick: Call
         ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes)
 
 
-def plot_comparison(runs: Sequence[RunRecord], all_curves: Sequence[Curves], out_path: Path) -> dict[str, int]:
-    """One figure, two panels (training score, evaluation score), one line per config.
+def comparison_figure(groups: Sequence[SeedGroup], curves: Mapping[Path, Curves]) -> Figure:
+    """One row per game (sorted by name), two panels each: training score and evaluation score.
 
-    Runs that are seeds of one config (:func:`group_runs`) are aggregated: the line is the
-    median over seeds and the band the interquartile range. A config with one run is drawn
-    as is. Returns {group: number of runs}.
+    Each line is one experiment (:class:`~simple_game.pooling.SeedGroup`), labelled with its
+    name and algorithm; ``curves`` maps each run's folder to its :class:`Curves`.
     """
-    groups = group_runs(runs, all_curves)
-    fig = Figure(figsize=(13, 4.8))
-    train_ax, eval_ax = fig.subplots(1, 2, sharex=False)
-    _draw_panel(train_ax, "training score (rollout/ep_rew_mean)", groups, lambda c: (c.train_steps, c.train_score))
-    _draw_panel(eval_ax, "evaluation score (mean over eval episodes)", groups, lambda c: (c.eval_steps, c.eval_mean))
-    save_png(fig, out_path)
-    return {group: len(members) for group, members in groups.items()}
+    games = sorted({g.game for g in groups})
+    fig = Figure(figsize=(13, 4.6 * len(games)))
+    axes = fig.subplots(len(games), 2, squeeze=False)
+    for (train_ax, eval_ax), game in zip(axes, games, strict=True):
+        row = [(g, [curves[r.path] for r in g.runs]) for g in groups if g.game == game]
+        _draw_panel(train_ax, f"{game}: training score (rollout/ep_rew_mean)", row, _train_curve)
+        _draw_panel(eval_ax, f"{game}: evaluation score (mean over eval episodes)", row, _eval_curve)
+    return fig
+
+
+def _train_curve(c: Curves) -> Curve:
+    return c.train_steps, c.train_score
+
+
+def _eval_curve(c: Curves) -> Curve:
+    return c.eval_steps, c.eval_mean
+
+
+def plot_comparison(groups: Sequence[SeedGroup], curves: Mapping[Path, Curves], out_path: Path) -> None:
+    """Write :func:`comparison_figure` to ``out_path`` as a PNG.
+
+    Runs that are seeds of one experiment are aggregated: the line is the median over seeds and
+    the band the interquartile range. An experiment with one run is drawn as is.
+    """
+    save_png(comparison_figure(groups, curves), out_path)

@@ -38,16 +38,9 @@ from simple_game.errors import SimpleGameError
 from simple_game.fsio import TEMP_SUFFIX, atomic_write_json, atomic_write_text
 from simple_game.interrupts import critical_section
 
-EVAL_CSV_FIELDS = [
-    "timesteps",
-    "mean_score",
-    "std_score",
-    "median_score",
-    "min_score",
-    "max_score",
-    "mean_length",
-    "n_episodes",
-    "wall_time_s",
+EVAL_CSV_FIELDS = [  # eval.csv's columns, one row per evaluation
+    *("timesteps", "mean_score", "std_score", "median_score", "min_score", "max_score"),
+    *("mean_length", "n_episodes", "wall_time_s"),
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -281,8 +274,32 @@ def find_run(pattern: str | Path) -> RunDirectory:
 
 _RUN_STAMP = re.compile(r"_\d{8}-\d{6}(-\d+)?$")  # _YYYYmmdd-HHMMSS, -2 if that existed
 _SEED_SUFFIX = re.compile(r"[_-](seed|s)\d+$")  # ppo_pong_seed1, ppo_pong-s2
-# Config keys that may differ between runs that still count as "the same config, another seed".
-NOT_PART_OF_CONFIG = ("name", "seed", "total_timesteps", "device", "logging", "checkpoint", "video", "milestones")
+# Run-only settings: config keys (dotted; a key names its whole section) that may differ between
+# runs that are still seeds of one experiment, because they change how a run is carried out or
+# logged, never what the agent learns or how its score is measured. Everything else, budget
+# included, must be equal for runs to be pooled (see simple_game.pooling).
+RUN_ONLY_SETTINGS = (
+    "name",  # the folder's label; runs are grouped by base name on top of this comparison
+    "seed",  # what seeds of one experiment differ in
+    "device",  # cpu, cuda or mps compute the same algorithm
+    "env.backend",  # dummy, subproc and the C++ ale_vector env play the same game (decisions.md 9)
+    "logging",  # console, progress bar, TensorBoard and how often SB3 writes progress.csv
+    "checkpoint",  # how often the run is saved and how much is kept: the learning is the same
+    "milestones",  # skill-tier checkpoints are saved along the way; they do not change learning
+    "video",  # videos are played on a separate env
+    "eval.freq",  # how often the evaluation curve is sampled (eval.episodes and
+    "eval.n_envs",  # eval.deterministic define what a point of it means, so they must match)
+    "compute.threads",  # speed only (compute.bf16 changes the arithmetic, so it must match)
+    "compute.channels_last",
+    "compute.compile",
+)
+# total_timesteps is NOT run-only: learning-rate, clip-range and epsilon schedules are
+# functions of the budget, so 512 and 768 steps are two experiments even at step 100.
+
+
+def is_run_only(key: str) -> bool:
+    """Whether the dotted config ``key`` is (inside) one of :data:`RUN_ONLY_SETTINGS`."""
+    return any(key == k or key.startswith(k + ".") for k in RUN_ONLY_SETTINGS)
 
 
 def read_summary_file(path: Path) -> dict[str, Any]:
@@ -326,21 +343,13 @@ class RunRecord:
         """The experiment name without its ``_YYYYmmdd-HHMMSS`` stamp or a ``_seed3`` suffix."""
         return _SEED_SUFFIX.sub("", _RUN_STAMP.sub("", self.path.name))
 
-    def config_fingerprint(self) -> str:
-        """The run's resolved config.yaml without seed, name and bookkeeping keys ('' if unreadable).
-
-        Two runs with the same base name but, say, different learning rates must not be
-        averaged together as if they were seeds of one experiment.
-        """
+    def config(self) -> Optional[dict[str, Any]]:
+        """The run's resolved config.yaml as a dict, or ``None`` when it is missing or unreadable."""
         try:
             data = yaml.safe_load(self.directory.config_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            return ""
-        if not isinstance(data, dict):
-            return ""
-        for key in NOT_PART_OF_CONFIG:
-            data.pop(key, None)
-        return json.dumps(data, sort_keys=True, default=str)
+            return None
+        return data if isinstance(data, dict) else None
 
     @property
     def sort_key(self) -> tuple[str, str]:

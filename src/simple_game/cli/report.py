@@ -4,19 +4,21 @@
     python -m simple_game.report --runs 'ppo_pong*'    # plot only the matching runs
     simple-game report --no-table                      # plots only, leave experiments.md alone
 
-What it writes:
+What it writes (every place is checked first: a bad one is a one-line error, nothing written):
 
-- ``experiments.md``: the table between ``<!-- results:start -->`` and
-  ``<!-- results:end -->`` is rebuilt from every ``runs/*/summary.json``, oldest first.
-  Rows of runs that are not under ``runs/`` (deleted, moved, or never on this machine:
-  ``runs/`` is git-ignored, experiments.md is not) are kept as written, so the log never
-  shrinks. Everything outside the two markers (your notes!) is kept byte for byte.
-- ``<run>/learning_curve.png`` for each matched run: the training score
-  (``rollout/ep_rew_mean`` from progress.csv) and the evaluation score (eval.csv,
-  mean ± std over the evaluation episodes) against environment steps.
-- ``<out>/comparison.png``: all matched runs on one figure. Runs with the same name and
-  the same config that differ only in ``seed`` are one experiment: they are drawn as the
-  median over seeds with an interquartile band (``--set seed=1``, ``--set seed=2``, ...).
+- the experiment log (``experiments.md`` here for ``--runs-dir runs``, else
+  ``<runs-dir>/experiments.md``): the table between ``<!-- results:start -->`` and
+  ``<!-- results:end -->`` is rebuilt from every ``summary.json``, oldest first. Rows of runs
+  that are not there (deleted, moved, another machine) are kept, so the log never shrinks;
+  everything outside the two markers (your notes!) is kept byte for byte.
+- ``<run>/learning_curve.png`` per matched run: training score (``rollout/ep_rew_mean``)
+  and evaluation score (mean ± std over the evaluation episodes) against agent steps.
+- ``<out>/comparison.png``: one row of two panels (training, evaluation) per game, titled
+  with the game (games do not share a score scale); lines are labelled experiment and algo.
+  Runs of one name whose configs, budget included, differ only in ``seed`` and run-only
+  settings (``runs.RUN_ONLY_SETTINGS``: device, logging, checkpoints, eval cadence, ...) are
+  seeds: drawn as the median with an interquartile band. It prints what it pooled and the
+  first settings in which runs of one name that it kept apart differ.
 
 Only reads files that training already wrote, so it can run while training goes on.
 """
@@ -36,12 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simple-game report",
         description="Rebuild the results table in experiments.md and plot learning curves: one PNG "
-        "per run, plus a comparison of the matched runs in which runs with the same name and config "
-        "(differing only in seed) are drawn as median and interquartile range.",
+        "per run, plus a comparison of the matched runs with one row of panels per game. Runs with the "
+        "same name and config, budget included, that differ only in seed and run-only settings (device, "
+        "logging, checkpoints, eval cadence) are drawn as median and interquartile range.",
     )
-    parser.add_argument(
-        "--runs-dir", default="runs", type=Path, help="folder that holds the run folders (default: runs)"
-    )
+    parser.add_argument("--runs-dir", default="runs", type=Path, help="folder of the run folders (default: runs)")
     parser.add_argument(
         "--runs",
         default="*",
@@ -51,16 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--experiments-md",
-        default="experiments.md",
+        default=None,
         type=Path,
-        help="the lab notebook whose results table is rebuilt (default: experiments.md)",
+        help="the lab notebook whose results table is rebuilt (default: experiments.md for "
+        "--runs-dir runs, else <runs-dir>/experiments.md)",
     )
     parser.add_argument(
         "--out",
         type=Path,
-        default=None,
-        help="where to write the comparison plot (default: <runs-dir>/report). When "
-        "given, per-run curves go there too instead of into each run folder.",
+        help="folder for the comparison plot (default: <runs-dir>/report); when given, per-run curves go "
+        "there too instead of into each run folder",
     )
     parser.add_argument("--no-table", action="store_true", help="do not touch experiments.md")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
@@ -71,55 +72,76 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The library (matplotlib, numpy) loads only now, so --help stays instant.
-    from simple_game.experiment_log import update_experiments_md
-    from simple_game.plots import load_curves, plot_comparison, plot_learning_curve
+    from simple_game.experiment_log import default_log_path, update_experiments_md
     from simple_game.runs import find_runs
 
     runs_dir: Path = args.runs_dir
-
     matched = find_runs(runs_dir, args.runs)
     if not matched:
-        where = f"{runs_dir}/" if runs_dir.is_dir() else f"{runs_dir}/ (that folder does not exist)"
-        raise SimpleGameError(
-            f"no runs matched '{args.runs}' in {where}; a run is a folder with summary.json or "
-            "progress.csv, made by `simple-game train` (check --runs-dir and --runs)"
-        )
+        missing = "that is a file, not a folder" if runs_dir.exists() else "that folder does not exist"
+        where = f"{runs_dir}/" if runs_dir.is_dir() else f"{runs_dir}/ ({missing})"
+        hint = "a run is a folder with summary.json or progress.csv, made by `simple-game train`"
+        raise SimpleGameError(f"no runs matched '{args.runs}' in {where}; {hint} (check --runs-dir and --runs)")
+    md: Path = args.experiments_md or default_log_path(runs_dir)
+    out_dir: Path = args.out if args.out is not None else runs_dir / "report"
+    targets = {
+        run.path: out_dir / f"{run.path.name}_learning_curve.png" if args.out else run.path / "learning_curve.png"
+        for run in matched
+    }
+    _check_outputs(args, None if args.no_table else md, out_dir, targets)
+    from simple_game.plots import load_curves
+
+    curves = {run.path: load_curves(run) for run in matched}  # a broken CSV stops us before any writing
     everything = matched if args.runs == "*" or args.no_table else find_runs(runs_dir, "*")
     kept = "" if args.no_table else "; its row in the results table is kept as it was"
     for run in everything:
         if run.summary_error is not None:  # one broken run must not stop a report over many
             print(f"warning: {run.summary_error}{kept}", file=sys.stderr)
-
     if not args.no_table:
-        n_rows = update_experiments_md(args.experiments_md, everything)
-        print(f"updated {args.experiments_md} ({n_rows} run{'s' if n_rows != 1 else ''} in the results table)")
+        n_rows = update_experiments_md(md, everything)
+        print(f"updated {md} ({n_rows} run{'s' if n_rows != 1 else ''} in the results table)")
+    _plot(matched, curves, targets, out_dir / "comparison.png")
+    return 0
 
-    out_dir: Path = args.out if args.out is not None else runs_dir / "report"
-    all_curves = []
+
+def _check_outputs(args: argparse.Namespace, md: Path | None, out_dir: Path, targets: dict[Path, Path]) -> None:
+    """Every place the report writes, checked before it writes anything (one-line errors)."""
+    from simple_game.outputs import check_writable_dir, check_writable_file
+
+    if md is not None:
+        check_writable_file(md, "--experiments-md" if args.experiments_md else "experiment log (--experiments-md)")
+    check_writable_dir(out_dir, "--out" if args.out else "report folder (--out)")
+    check_writable_file(out_dir / "comparison.png", "comparison plot")
+    for target in targets.values():
+        try:
+            check_writable_file(target, "learning curve")
+        except SimpleGameError as exc:
+            hint = "" if args.out else " (pass --out to write the plots elsewhere)"
+            raise SimpleGameError(f"{exc}{hint}") from None
+
+
+def _plot(matched: list[Any], curves: dict[Path, Any], targets: dict[Path, Path], comparison: Path) -> None:
+    """One learning curve per run, then the comparison, saying what was pooled and why not."""
+    from simple_game.plots import plot_comparison, plot_learning_curve
+    from simple_game.pooling import describe_pooling, group_seeds
+
     for run in matched:
-        curves = load_curves(run)
-        all_curves.append(curves)
-        target = (
-            out_dir / f"{run.path.name}_learning_curve.png" if args.out is not None else run.path / "learning_curve.png"
-        )
-        if plot_learning_curve(run, curves, target):
-            print(f"wrote {target}")
+        if plot_learning_curve(run, curves[run.path], targets[run.path]):
+            print(f"wrote {targets[run.path]}")
         else:
             print(f"skipped {run.path.name}: no finished episodes or evaluations logged yet")
-
-    comparison = out_dir / "comparison.png"
-    groups = plot_comparison(matched, all_curves, comparison)
-    described = ", ".join(f"{g} x{n}" if n > 1 else g for g, n in sorted(groups.items()))
+    groups = group_seeds(matched)
+    for line in describe_pooling(groups):
+        print(line)
+    plot_comparison(groups, curves, comparison)
+    described = ", ".join(f"{g.label} x{len(g.runs)}" if len(g.runs) > 1 else g.label for g in groups)
     print(f"wrote {comparison} ({described})")
-    return 0
 
 
 def __getattr__(name: str) -> Any:
     """``aggregate_seeds`` moved to :mod:`simple_game.stats`; the old import keeps working (numpy loads only then)."""
     if name == "aggregate_seeds":
-        from simple_game.stats import aggregate_seeds
-
-        return aggregate_seeds
+        return __import__("simple_game.stats", fromlist=["aggregate_seeds"]).aggregate_seeds
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
