@@ -156,3 +156,53 @@ def test_plain_sb3_zips_are_checked(run: Path, tmp_path: Path, capsys: pytest.Ca
     pong = write_yaml(f"extends: {SMOKE}\nenv: {{game: Pong}}\n", name="pong.yaml")
     code, _, err = _evaluate(capsys, str(plain), "--config", str(pong))
     assert code == 2 and "4 actions" in err and "pong has 6" in err, err
+
+
+def test_target_reads_checkpoint_metadata_once(run: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checkpoint's metadata is read when the target is made, then travels with it."""
+    from simple_game.evaluation import resolve_target
+    from simple_game.evaluation import target as target_module
+
+    calls: list[Path] = []
+    real = target_module.read_checkpoint_metadata
+
+    def counting(path: Path) -> dict:
+        calls.append(Path(path))
+        return real(path)
+
+    monkeypatch.setattr(target_module, "read_checkpoint_metadata", counting)
+    best = resolve_target(str(run))
+    assert best.label == "best" and best.step == 256 and best.step == 256 and best.metadata["game"] == "breakout"
+    assert calls == [run / "checkpoints" / "best.zip"]
+    loose = resolve_target(str(run / "checkpoints" / "step_128.zip"))
+    assert loose.step == 128 and loose.run is not None and loose.run.path == run and len(calls) == 2
+    baseline = resolve_target(str(run), random_policy=True)
+    assert baseline.checkpoint is None and baseline.step is None and baseline.label == "random" and len(calls) == 2
+
+
+def test_episode_summary_and_action_mode() -> None:
+    from simple_game.errors import SimpleGameError
+    from simple_game.evaluation import DEFAULT_EPSILON, EpisodeResults, action_mode
+
+    results = EpisodeResults(scores=[1.0, 3.0, 8.0], lengths=[10, 20, 30], truncated=[False, True, False])
+    assert results.summary() == {
+        "n_episodes": 3,
+        "mean": 4.0,
+        "std": pytest.approx(np.std([1.0, 3.0, 8.0])),
+        "median": 3.0,
+        "min": 1.0,
+        "max": 8.0,
+        "mean_length": 20.0,
+        "n_truncated": 1,
+    }
+    assert list(results.summary()) == [
+        "n_episodes", "mean", "std", "median", "min", "max", "mean_length", "n_truncated"
+    ]  # fmt: skip
+    assert EpisodeResults().summary() == {"n_episodes": 0}
+    assert action_mode(None, False, False) == (DEFAULT_EPSILON, True)
+    assert action_mode(None, True, False) == (0.0, True)
+    assert action_mode(0.0, False, True) == (0.0, False)
+    with pytest.raises(SimpleGameError, match="contradict"):
+        action_mode(None, True, True)
+    with pytest.raises(SimpleGameError, match="between 0 and 1"):
+        action_mode(1.5, False, False)

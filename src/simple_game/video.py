@@ -10,21 +10,30 @@ lives. With frame skip 4, one agent step is 4 emulator frames, so the video play
 The MP4 is encoded with imageio's bundled ffmpeg (``imageio-ffmpeg``: no system ffmpeg
 needed) into a temporary file that is renamed when complete. Frame width and height are kept
 multiples of 16, which H.264 encoders want (no silent resizing).
+
+:func:`record_video` plays and writes with any env and actor (the training-time video callback
+uses it); :func:`record_target` is the ``record`` command's library side: it opens the target's
+agent in a rendering env and records it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
+import imageio.v2 as imageio
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
+from simple_game.envs import action_meanings
 from simple_game.errors import SimpleGameError
+from simple_game.evaluation import Target, open_session
 from simple_game.fsio import TEMP_SUFFIX
 
 if TYPE_CHECKING:
@@ -57,8 +66,6 @@ class Overlay:
     """Draws the enlarged screen and the information strip below it."""
 
     def __init__(self, scale: int = 3, label: str = ""):
-        from PIL import ImageFont
-
         if scale < 1:
             raise SimpleGameError(f"--scale: must be at least 1, got {scale}")
         self.scale = int(scale)
@@ -67,8 +74,6 @@ class Overlay:
         self.font = ImageFont.load_default(size=self.font_size)
 
     def compose(self, screen: np.ndarray, lines: tuple[str, str]) -> np.ndarray:
-        from PIL import Image, ImageDraw
-
         big = np.repeat(np.repeat(screen, self.scale, axis=0), self.scale, axis=1)
         height, width = big.shape[:2]
         pad_w = (-width) % MACRO_BLOCK
@@ -89,8 +94,6 @@ class AtomicVideoWriter:
     """An MP4 writer that produces ``path`` only once the video is complete."""
 
     def __init__(self, path: Path, fps: float):
-        import imageio.v2 as imageio
-
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=f"{TEMP_SUFFIX}.mp4", dir=self.path.parent)
@@ -133,15 +136,62 @@ class AtomicVideoWriter:
             self.tmp.unlink()
 
 
-def _ale(env: VecEnv) -> object:
+RENDER_HINT = "recording needs an SB3 vector env made with render_mode='rgb_array' (not the ale_vector backend)"
+
+
+def _ale(env: VecEnv) -> Any:
     """The emulator of the first env of an SB3 ``DummyVecEnv`` stack (for lives and frame number)."""
     inner = getattr(env, "unwrapped", env)
     envs = getattr(inner, "envs", None)
     if not envs:
-        raise SimpleGameError(
-            "recording needs an SB3 vector env made with render_mode='rgb_array' (not the ale_vector backend)"
-        )
+        raise SimpleGameError(RENDER_HINT)
     return envs[0].unwrapped.ale
+
+
+def _screen(env: VecEnv) -> np.ndarray:
+    """The full-colour screen of the first env, as the agent is about to act on it."""
+    screen = env.get_images()[0]
+    if screen is None:
+        raise SimpleGameError(RENDER_HINT)
+    return screen
+
+
+def _play(
+    env: VecEnv,
+    ale: Any,
+    act: Callable[[np.ndarray], np.ndarray],
+    overlay: Overlay,
+    writer: AtomicVideoWriter,
+    action_names: list[str],
+    episodes: int,
+    max_steps: int,
+) -> tuple[list[float], int]:
+    """Play, writing one frame per agent step: (scores of the finished games, steps played)."""
+    scores: list[float] = []
+    score, episode, steps = 0.0, 1, 0
+    obs = cast(np.ndarray, env.reset())
+    while steps < max_steps:
+        screen = _screen(env)
+        lives, frame_no = ale.lives(), ale.getEpisodeFrameNumber()
+        action = act(obs)
+        step_obs, rewards, dones, infos = env.step(action)
+        obs = cast(np.ndarray, step_obs)
+        reward = float(rewards[0])
+        score += reward
+        steps += 1
+        name = action_names[int(action[0])] if int(action[0]) < len(action_names) else str(int(action[0]))
+        lines = (
+            f"game {episode}/{episodes}  step {steps:,}  frame {frame_no:,}  lives {lives}",
+            f"action {name:<10} reward {reward:+g}  score {score:g}",
+        )
+        writer.append(overlay.compose(screen, lines))
+        if dones[0]:
+            episode_info = infos[0].get("episode")
+            scores.append(float(episode_info["r"]) if episode_info else score)
+            if episode >= episodes:
+                break
+            episode, score = episode + 1, 0.0
+    return scores, steps
 
 
 def record_video(
@@ -171,33 +221,61 @@ def record_video(
     overlay = Overlay(scale, label)
     fps = ATARI_FPS / frame_skip
     writer = AtomicVideoWriter(out, fps)
-    scores: list[float] = []
-    score, episode, steps = 0.0, 1, 0
     try:
-        obs = env.reset()
-        while steps < max_steps:
-            screen = env.get_images()[0]
-            lives, frame_no = ale.lives(), ale.getEpisodeFrameNumber()
-            action = act(obs)
-            obs, rewards, dones, infos = env.step(action)
-            reward = float(rewards[0])
-            score += reward
-            steps += 1
-            name = action_names[int(action[0])] if int(action[0]) < len(action_names) else str(int(action[0]))
-            lines = (
-                f"game {episode}/{episodes}  step {steps:,}  frame {frame_no:,}  lives {lives}",
-                f"action {name:<10} reward {reward:+g}  score {score:g}",
-            )
-            writer.append(overlay.compose(screen, lines))
-            if dones[0]:
-                episode_info = infos[0].get("episode")
-                scores.append(float(episode_info["r"]) if episode_info else score)
-                if episode >= episodes:
-                    break
-                episode, score = episode + 1, 0.0
+        scores, steps = _play(env, ale, act, overlay, writer, action_names, episodes, max_steps)
         writer.commit()
     except BaseException:
         writer.abort()
         raise
     width, height = writer.size or (0, 0)
     return VideoResult(Path(out), writer.frames, width, height, fps, scores, steps)
+
+
+def default_video_path(target: Target) -> Path:
+    """``<run>/videos/<checkpoint>_<timestamp>.mp4`` (``videos/`` here without a run)."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = target.run.videos_dir if target.run is not None else Path("videos")
+    return folder / f"{target.label}_{stamp}.mp4"
+
+
+def record_target(
+    target: Target,
+    out: Optional[Path] = None,
+    *,
+    episodes: int = 1,
+    max_steps: Optional[int] = None,
+    epsilon: float,
+    deterministic: bool,
+    seed: int = 0,
+    scale: int = 3,
+    device: str = "cpu",
+) -> VideoResult:
+    """Record ``target``'s agent (or the random policy) playing, as ``record`` does.
+
+    ``out`` defaults to :func:`default_video_path`, ``max_steps`` to the config's
+    ``video.max_steps``. The strip's label names the game, the checkpoint and its training step.
+    """
+    cfg = target.cfg
+    max_steps = max_steps if max_steps is not None else cfg.video.max_steps
+    out = out if out is not None else default_video_path(target)
+    label = f"{cfg.env.game} {target.label}" + (f" @ {target.step:,}" if target.step is not None else "")
+    with open_session(
+        target,
+        n_envs=1,
+        epsilon=epsilon,
+        deterministic=deterministic,
+        seed=seed,
+        device=device,
+        render_mode="rgb_array",
+    ) as session:
+        return record_video(
+            session.env,
+            session.act,
+            out,
+            action_names=action_meanings(cfg.env),
+            episodes=episodes,
+            max_steps=max_steps,
+            scale=scale,
+            frame_skip=cfg.env.frame_skip,
+            label=label,
+        )

@@ -1,4 +1,4 @@
-"""What every command shares: the error wrapper and argument types.
+"""What every command shares: the error wrapper, argument types and the flags of agent commands.
 
 This module imports nothing heavy, so ``--help`` stays instant.
 """
@@ -9,11 +9,18 @@ import argparse
 import functools
 import sys
 from collections.abc import Callable
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional, Protocol
 
 from simple_game.errors import EXIT_INTERRUPTED, EXIT_USER_ERROR, SimpleGameError
 
-Main = Callable[[Optional[list[str]]], int]
+if TYPE_CHECKING:
+    from simple_game.evaluation import Target
+
+
+class Main(Protocol):
+    """A command's entry point: ``main()`` reads ``sys.argv``, ``main([...])`` the given arguments."""
+
+    def __call__(self, argv: Optional[list[str]] = None) -> int: ...
 
 
 def positive_int(text: str) -> int:
@@ -51,3 +58,70 @@ def cli_main(func: Callable[[list[str]], int]) -> Main:
             return EXIT_INTERRUPTED
 
     return wrapper
+
+
+# -- flags shared by the commands that play a trained agent (evaluate, record) ---------------
+
+
+def add_target_arguments(parser: argparse.ArgumentParser, *, verb: str, episodes: int) -> None:
+    """``RUN_OR_CHECKPOINT``, ``--checkpoint`` and ``--episodes`` (``whole games to <verb>``)."""
+    parser.add_argument(
+        "target",
+        nargs="?",
+        metavar="RUN_OR_CHECKPOINT",
+        help="a run directory (runs/<experiment>) or a checkpoint .zip",
+    )
+    parser.add_argument("--checkpoint", help="which checkpoint of a run: best (default), latest, step_N, skill_level_K")
+    parser.add_argument(
+        "--episodes", "-n", type=positive_int, default=episodes, help=f"whole games to {verb} (default: {episodes})"
+    )
+
+
+def add_acting_arguments(parser: argparse.ArgumentParser, *, games: str) -> None:
+    """How actions are chosen: ``--epsilon`` or ``--deterministic``, ``--sample``, and ``--seed`` of ``games``."""
+    how = parser.add_mutually_exclusive_group()
+    how.add_argument("--epsilon", type=float, default=None, help="probability of a random action (default: 0.05)")
+    how.add_argument("--deterministic", action="store_true", help="always the policy's action (epsilon 0)")
+    parser.add_argument(
+        "--sample", action="store_true", help="sample PPO/A2C actions instead of taking the most likely one"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help=f"seed of the {games} and of the random actions (default: 0)"
+    )
+
+
+def add_policy_arguments(parser: argparse.ArgumentParser, *, random_help: str) -> None:
+    """``--random`` (no checkpoint loaded) and ``--config`` (the game of a loose checkpoint)."""
+    parser.add_argument("--random", action="store_true", help=random_help)
+    parser.add_argument(
+        "--config", help="config YAML naming the game and protocol, for a checkpoint outside a run directory"
+    )
+
+
+def add_device_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--device`` for the network and ``--debug`` for full tracebacks."""
+    parser.add_argument("--device", default="cpu", help="torch device for the network (default: cpu)")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks for errors")
+
+
+def target_from_args(args: argparse.Namespace) -> Target:
+    """The :class:`~simple_game.evaluation.Target` named by the target, ``--checkpoint``, ``--config``, ``--random``."""
+    from simple_game.evaluation import resolve_target
+
+    return resolve_target(args.target, checkpoint=args.checkpoint, config=args.config, random_policy=args.random)
+
+
+def parse_agent_args(
+    parser: argparse.ArgumentParser, argv: Optional[list[str]]
+) -> tuple[argparse.Namespace, dict[str, Any]]:
+    """Parse an agent command's flags: the arguments, and the keywords it hands the library.
+
+    The keywords are ``epsilon``, ``deterministic``, ``seed`` and ``device``. ``--deterministic``
+    means epsilon 0, ``--sample`` sampled actions; contradictions and an epsilon outside [0, 1]
+    are user errors (:func:`simple_game.evaluation.action_mode`).
+    """
+    args = parser.parse_args(argv)
+    from simple_game.evaluation import action_mode  # only now: --help and usage errors stay light
+
+    epsilon, deterministic = action_mode(args.epsilon, args.deterministic, args.sample)
+    return args, {"epsilon": epsilon, "deterministic": deterministic, "seed": args.seed, "device": args.device}
