@@ -174,6 +174,14 @@ def assert_png(path: Path, min_size: tuple[int, int] = (400, 300)) -> None:
         assert len(img.convert("RGB").getcolors(maxcolors=1_000_000) or []) > 20
 
 
+def split_studies(md_text: str, newline: str = "\n") -> tuple[str, str]:
+    """``(the log as before, the studies section)``: report appends ``## Studies`` at the end of a log without it."""
+    start = f"{newline}## Studies{newline}{newline}<!-- studies:start -->{newline}"
+    assert md_text.count(start) == 1 and md_text.endswith(f"<!-- studies:end -->{newline}"), md_text
+    cut = md_text.index(start)
+    return md_text[:cut], md_text[cut:]
+
+
 def results_rows(md_text: str) -> list[str]:
     body = md_text.split("<!-- results:start -->\n", 1)[1].split("<!-- results:end -->", 1)[0]
     return [line for line in body.splitlines() if line.startswith("| ") and "---" not in line][1:]
@@ -209,7 +217,8 @@ def test_report_writes_table_curves_and_comparison(project: Path) -> None:
     assert result.stderr.strip() == "" or "Traceback" not in result.stderr
 
     # -- experiments.md: rows rebuilt, everything outside the markers byte-identical
-    text = (project / "experiments.md").read_bytes().decode("utf-8")
+    text, studies = split_studies((project / "experiments.md").read_bytes().decode("utf-8"))
+    assert "\n| ppo_pong | ppo | pong | 100,000 | 3 | 11.5 [95% CI 11.0, 12.0] |" in studies
     before, _, rest = NOTES.partition("<!-- results:start -->\n")
     after = NOTES.split("<!-- results:end -->", 1)[1]
     assert text.startswith(before + "<!-- results:start -->\n")
@@ -280,11 +289,13 @@ def test_report_keeps_crlf_notes(project: Path) -> None:
     crlf = NOTES.replace("\n", "\r\n")
     (project / "experiments.md").write_bytes(crlf.encode("utf-8"))
     assert run_report(project).returncode == 0
-    data = (project / "experiments.md").read_bytes()
+    whole = (project / "experiments.md").read_bytes()
+    notes, studies = split_studies(whole.decode("utf-8"), newline="\r\n")
+    data = notes.encode("utf-8")
     head = crlf.split("<!-- results:start -->", 1)[0].encode("utf-8")
     tail = crlf.split("<!-- results:end -->", 1)[1].encode("utf-8")
     assert data.startswith(head) and data.endswith(tail)
-    assert b"\n" not in data.replace(b"\r\n", b"")  # no bare LF sneaked in
+    assert b"\n" not in whole.replace(b"\r\n", b"")  # no bare LF sneaked in, the studies table included
 
 
 def test_aggregation_median_and_iqr() -> None:

@@ -1,28 +1,41 @@
-"""``experiments.md``: the lab notebook's results table, one row per finished run.
+"""``experiments.md``: the lab notebook's results table (one row per finished run) and studies table.
 
-Only the lines between the two marker comments belong to the tools; notes written around them
+Only the lines between two marker comments belong to the tools; notes written around them
 are kept byte for byte. ``simple-game train`` appends a row when a run ends
 (:func:`append_experiment_row`); ``simple-game report`` rebuilds the whole table from the runs
 under ``runs/`` (:func:`update_experiments_md`), keeping the rows of runs it cannot see, so the
-log never shrinks. Which file is the log: :func:`default_log_path`.
+log never shrinks. It also rebuilds the studies table (:class:`Study`: one row per experiment
+with 2+ seeds, final scores as IQM with a bootstrap interval, median and IQR), between its own
+markers under ``## Studies``, added at the end of the file the first time there is a study.
+Which file is the log: :func:`default_log_path`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Optional
 
 from simple_game.errors import SimpleGameError
 from simple_game.fsio import atomic_write_text, locked
+from simple_game.pooling import SeedGroup, final_score
 from simple_game.runs import RunRecord
+from simple_game.stats import FinalScores, summarize_final_scores
 
 RESULTS_START = "<!-- results:start -->"
 RESULTS_END = "<!-- results:end -->"
 RESULTS_HEADER = (
     "| date | experiment | algo | game | steps | eval score (mean ± std) | wall time | run dir |\n"
+    "|---|---|---|---|---|---|---|---|\n"
+)
+STUDIES_START = "<!-- studies:start -->"
+STUDIES_END = "<!-- studies:end -->"
+STUDIES_HEADER = (
+    "| experiment | algo | game | budget | seeds | final eval IQM [95% CI] | median (IQR) | per-seed final eval |\n"
     "|---|---|---|---|---|---|---|---|\n"
 )
 # Statuses that get a row in the results table. "running" and "failed" runs have no
@@ -166,10 +179,10 @@ def _row_date(row: str) -> str:
     return _row_cells(row)[0]
 
 
-def _is_row(line: str) -> bool:
-    """A data row of the results table (not the header, not the ``|---|`` line)."""
+def _is_row(line: str, header: str = RESULTS_HEADER) -> bool:
+    """A data row of the table with ``header`` (not the header, not the ``|---|`` line)."""
     line = line.strip()
-    return line.startswith("|") and line != RESULTS_HEADER.splitlines()[0] and not set(line) <= set("|-: ")
+    return line.startswith("|") and line != header.splitlines()[0] and not set(line) <= set("|-: ")
 
 
 def rows_to_keep(text: str, runs: Sequence[RunRecord], relative_to: Path) -> list[str]:
@@ -199,40 +212,54 @@ def rows_to_keep(text: str, runs: Sequence[RunRecord], relative_to: Path) -> lis
     return kept
 
 
-def replace_between_markers(text: str, table: str, md_path: Path) -> str:
-    """Return ``text`` with everything between the two marker lines replaced by ``table``.
+class Section(NamedTuple):
+    """A table of the log: its two markers, the heading it sits under, its name in messages."""
+
+    start: str
+    end: str
+    heading: str
+    kind: str
+
+
+RESULTS = Section(RESULTS_START, RESULTS_END, "## Results", "results")
+STUDIES = Section(STUDIES_START, STUDIES_END, "## Studies", "studies")
+
+
+def replace_between_markers(text: str, table: str, md_path: Path, section: Section = RESULTS) -> str:
+    """Return ``text`` with everything between the two marker lines of ``section`` replaced by ``table``.
 
     Only the bytes strictly between the end of the start-marker line and the beginning
     of the end-marker line change, so notes above and below stay exactly as written
     (including Windows line endings, which the table then uses too).
     """
-    starts, ends = text.count(RESULTS_START), text.count(RESULTS_END)
+    start_marker, end_marker = section.start, section.end
+    starts, ends = text.count(start_marker), text.count(end_marker)
     how_to_fix = (
-        f"put the two lines '{RESULTS_START}' and '{RESULTS_END}' (once each, start first) "
-        "under '## Results' where the table should go"
+        f"put the two lines '{start_marker}' and '{end_marker}' (once each, start first) "
+        f"under '{section.heading}' where the table should go"
     )
     if starts == 0 or ends == 0:
-        missing = RESULTS_START if starts == 0 else RESULTS_END
+        missing = start_marker if starts == 0 else end_marker
         raise SimpleGameError(f"{md_path} has no '{missing}' marker: {how_to_fix}, or pass --no-table")
     if starts > 1 or ends > 1:
-        raise SimpleGameError(f"{md_path} has the results markers more than once: {how_to_fix}")
-    start = text.index(RESULTS_START)
-    end = text.index(RESULTS_END)
+        raise SimpleGameError(f"{md_path} has the {section.kind} markers more than once: {how_to_fix}")
+    start = text.index(start_marker)
+    end = text.index(end_marker)
     if end < start:
-        raise SimpleGameError(f"{md_path}: '{RESULTS_END}' comes before '{RESULTS_START}': {how_to_fix}")
+        raise SimpleGameError(f"{md_path}: '{end_marker}' comes before '{start_marker}': {how_to_fix}")
     newline = "\r\n" if "\r\n" in text else "\n"
     body_start = text.find("\n", start)
     if body_start == -1 or body_start > end:  # both markers on one line
-        raise SimpleGameError(f"{md_path}: the results markers must be on separate lines: {how_to_fix}")
+        raise SimpleGameError(f"{md_path}: the {section.kind} markers must be on separate lines: {how_to_fix}")
     body_start += 1
     body_end = text.rfind("\n", 0, end) + 1  # start of the end-marker line
     if text[body_end:end].strip():
-        raise SimpleGameError(f"{md_path}: '{RESULTS_END}' must be on a line of its own: {how_to_fix}")
+        raise SimpleGameError(f"{md_path}: '{end_marker}' must be on a line of its own: {how_to_fix}")
     return text[:body_start] + table.replace("\n", newline) + text[body_end:]
 
 
-def update_experiments_md(md_path: Path, runs: Sequence[RunRecord]) -> int:
-    """Rebuild the results table in ``md_path``; returns the number of rows written.
+def update_experiments_md(md_path: Path, runs: Sequence[RunRecord], studies: Optional[Sequence[Study]] = None) -> int:
+    """Rebuild the results table in ``md_path`` (and the studies table, given ``studies``); returns the results rows.
 
     The log's lock is held from reading the file to replacing it, so a run that appends its
     row meanwhile waits, and its row is in the file this rebuild reads (or comes after it).
@@ -242,6 +269,8 @@ def update_experiments_md(md_path: Path, runs: Sequence[RunRecord]) -> int:
         text = _read_log(md_path) if md_path.exists() else EXPERIMENTS_TEMPLATE
         table = build_table(runs, md_path.parent, rows_to_keep(text, runs, md_path.parent))
         new_text = replace_between_markers(text, table, md_path)
+        if studies is not None:
+            new_text = _with_studies(new_text, studies, md_path)
         if not md_path.exists() or new_text != text:
             atomic_write_text(md_path, new_text)  # a crash leaves the old file or the new one, never notes cut off
     return table.count("\n") - 2
@@ -253,3 +282,109 @@ def _read_log(md_path: Path) -> str:
             return fh.read()
     except (OSError, UnicodeDecodeError) as exc:
         raise SimpleGameError(f"cannot read {md_path}: {exc}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Studies: the seeds of one experiment, summarised (``simple-game report``)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Study:
+    """The seeds of one experiment (a :class:`~simple_game.pooling.SeedGroup` of 2+ runs) and their final scores.
+
+    A run's final score is its last evaluation's ``mean_score`` (:func:`~simple_game.pooling.final_score`);
+    ``summary`` (:func:`~simple_game.stats.summarize_final_scores`) is ``None`` while fewer than
+    two runs have one.
+    """
+
+    group: SeedGroup
+    per_seed: tuple[tuple[Any, Optional[float], str], ...]  # (seed, final score or None, status note), by seed
+    summary: Optional[FinalScores]
+
+    @property
+    def seed_scores(self) -> str:
+        """``0: 11.0, 1: 12.0 (interrupted), 2: no evaluation yet``"""
+        return ", ".join(
+            f"{seed}: {'no evaluation yet' if score is None else f'{score:.1f}'}{note}"
+            for seed, score, note in self.per_seed
+        )
+
+    def line(self) -> str:
+        """What ``report`` prints: ``ppo_pong x3: final eval IQM 12.3 [95% CI 10.1, 14.0], median ...``"""
+        head = f"{self.group.label} x{len(self.group.runs)}: final eval"
+        if self.summary is None:
+            scored = sum(score is not None for _, score, _ in self.per_seed)
+            return f"{head}: no IQM yet ({scored} of {len(self.per_seed)} runs evaluated, 2 needed); per seed: " + (
+                self.seed_scores
+            )
+        return f"{head} IQM {self.summary.iqm_text}, median {self.summary.median_text}; per seed: {self.seed_scores}"
+
+    def row(self) -> str:
+        """The study's row in the studies table."""
+        budget = self.group.budget
+        cells = [
+            self.group.label,
+            self.group.algo,
+            self.group.game,
+            "?" if budget is None else f"{budget:,}",
+            len(self.group.runs),
+            "n/a" if self.summary is None else self.summary.iqm_text,
+            "n/a" if self.summary is None else self.summary.median_text,
+            self.seed_scores,
+        ]
+        return "| " + " | ".join(str(c).replace("|", "/") for c in cells) + " |"
+
+
+def study_of(group: SeedGroup) -> Study:
+    """The final scores of ``group``'s runs, by seed, and their summary (reads each run's eval.csv)."""
+    found = [(seed, final_score(run), _status_note(run)) for seed, run in zip(group.seeds, group.runs, strict=True)]
+    found.sort(key=lambda entry: (0, entry[0], "") if isinstance(entry[0], int) else (1, 0, str(entry[0])))
+    scores = [score for _, score, _ in found if score is not None]
+    return Study(group, tuple(found), summarize_final_scores(scores))
+
+
+def studies_of(groups: Sequence[SeedGroup]) -> list[Study]:
+    """One :class:`Study` per group of two or more runs, in the groups' order."""
+    return [study_of(group) for group in groups if len(group.runs) > 1]
+
+
+def _status_note(run: RunRecord) -> str:
+    """`` (interrupted)`` for a run that did not finish: its last evaluation is not at the full budget."""
+    status = run.summary.get("status")
+    return "" if status == "finished" else f" ({status or 'no summary.json'})"
+
+
+def _with_studies(text: str, studies: Sequence[Study], md_path: Path) -> str:
+    """``text`` with its studies table rebuilt; the section is added when missing and there is a study.
+
+    Rows of experiments that are not among ``studies`` (their runs deleted or moved) are kept,
+    like the results table keeps rows: the log never shrinks.
+    """
+    if STUDIES_START not in text and STUDIES_END not in text:
+        if not studies:
+            return text
+        text = _add_studies_section(text)
+    labels = {study.group.label for study in studies}
+    body = text.split(STUDIES_START, 1)[1].split(STUDIES_END, 1)[0] if STUDIES_START in text else ""
+    kept = [
+        line.rstrip("\r") + "\n"
+        for line in body.splitlines()
+        if _is_row(line, STUDIES_HEADER) and _row_cells(line)[0] not in labels
+    ]
+    table = STUDIES_HEADER + "".join(kept) + "".join(study.row() + "\n" for study in studies)
+    return replace_between_markers(text, table, md_path, STUDIES)
+
+
+def _add_studies_section(text: str) -> str:
+    """Empty studies markers under an existing ``## Studies`` heading, else in a new section at the end."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    markers = f"{STUDIES_START}{newline}{STUDIES_END}{newline}"
+    heading = re.search(r"^## Studies[ \t]*\r?$", text, flags=re.MULTILINE)
+    if heading is None:
+        ending = "" if not text or text.endswith("\n") else newline
+        return f"{text}{ending}{newline}## Studies{newline}{newline}{markers}"
+    cut = heading.end() + (1 if text[heading.end() : heading.end() + 1] == "\n" else 0)
+    rest = text[cut:]
+    gap = newline if rest and not rest.startswith(("\n", "\r\n")) else ""  # one blank line before the notes
+    return text[:cut] + ("" if cut > heading.end() else newline) + newline + markers + gap + rest

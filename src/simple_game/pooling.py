@@ -7,11 +7,12 @@ their resolved config.yaml is equal except the run-only ones
 (:data:`simple_game.runs.RUN_ONLY_SETTINGS`: seed, device, logging, checkpoints, ...). The
 budget counts: schedules and epsilon are functions of ``total_timesteps``.
 
-Light: reads YAML and JSON only, no numpy or matplotlib.
+Light: reads YAML, JSON and eval.csv (:func:`final_score`), no numpy or matplotlib.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -82,6 +83,12 @@ class SeedGroup:
         return str(self._setting("algo", "algo") or "unknown algo")
 
     @property
+    def budget(self) -> Optional[int]:
+        """``total_timesteps``: equal within a group, since the budget is part of what is pooled."""
+        value = self._setting("total_timesteps", "total_timesteps")
+        return value if isinstance(value, int) else None
+
+    @property
     def seeds(self) -> list[Any]:
         return [_seed(run) for run in self.runs]
 
@@ -94,6 +101,19 @@ class SeedGroup:
 def _seed(run: RunRecord) -> Any:
     config = run.config() or {}
     return config.get("seed", run.summary.get("seed", "?"))
+
+
+def final_score(run: RunRecord) -> Optional[float]:
+    """A run's final score: the ``mean_score`` of its last evaluation in eval.csv, ``None`` before the first.
+
+    The last evaluation is the one at the most agent steps (of two at the same step, as after
+    a resume, the later row). It is the score of the policy the run ended with, measured the
+    same way for every seed (the evaluation protocol is part of what is pooled).
+    """
+    rows = [row for row in run.directory.eval_rows() if not math.isnan(row["mean_score"])]
+    if not rows:
+        return None
+    return max(enumerate(rows), key=lambda pair: (pair[1]["timesteps"], pair[0]))[1]["mean_score"]
 
 
 def group_seeds(runs: Sequence[RunRecord]) -> list[SeedGroup]:

@@ -1,4 +1,4 @@
-"""Summarise runs: the results table in experiments.md, and learning-curve plots.
+"""Summarise runs: the results and studies tables in experiments.md, and learning-curve plots.
 
     python -m simple_game.report                       # every run under runs/
     python -m simple_game.report --runs 'ppo_pong*'    # plot only the matching runs
@@ -6,19 +6,18 @@
 
 What it writes (every place is checked first: a bad one is a one-line error, nothing written):
 
-- the experiment log (``experiments.md`` here for ``--runs-dir runs``, else
-  ``<runs-dir>/experiments.md``): the table between ``<!-- results:start -->`` and
-  ``<!-- results:end -->`` is rebuilt from every ``summary.json``, oldest first. Rows of runs
-  that are not there (deleted, moved, another machine) are kept, so the log never shrinks;
-  everything outside the two markers (your notes!) is kept byte for byte.
+- the experiment log (``experiments.md`` here for ``--runs-dir runs``, else ``<runs-dir>/...``):
+  the results table (between ``<!-- results:start/end -->``) rebuilt from every summary.json,
+  keeping rows of runs that are gone, and the studies table (``<!-- studies:start/end -->``
+  under ``## Studies``): per experiment with 2+ seeds, the final scores (each run's last
+  evaluation) as IQM [95% bootstrap CI], median (IQR), per seed. Notes outside stay byte for byte.
 - ``<run>/learning_curve.png`` per matched run: training score (``rollout/ep_rew_mean``)
   and evaluation score (mean ± std over the evaluation episodes) against agent steps.
-- ``<out>/comparison.png``: one row of two panels (training, evaluation) per game, titled
-  with the game (games do not share a score scale); lines are labelled experiment and algo.
-  Runs of one name whose configs, budget included, differ only in ``seed`` and run-only
-  settings (``runs.RUN_ONLY_SETTINGS``: device, logging, checkpoints, eval cadence, ...) are
-  seeds: drawn as the median with an interquartile band. It prints what it pooled and the
-  first settings in which runs of one name that it kept apart differ.
+- ``<out>/comparison.png``: one row of two panels (training, evaluation) per game (games do
+  not share a score scale). Runs of one name whose configs, budget included, differ only in
+  ``seed`` and run-only settings (``runs.RUN_ONLY_SETTINGS``: device, logging, eval cadence, ...)
+  are seeds: drawn as median and interquartile band, summarised in one printed line each; it
+  prints what it pooled and the first settings in which kept-apart runs of one name differ.
 
 Only reads files that training already wrote, so it can run while training goes on.
 """
@@ -72,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # The library (matplotlib, numpy) loads only now, so --help stays instant.
-    from simple_game.experiment_log import default_log_path, update_experiments_md
+    from simple_game.experiment_log import default_log_path, studies_of, update_experiments_md
+    from simple_game.pooling import group_seeds
     from simple_game.runs import find_runs
 
     runs_dir: Path = args.runs_dir
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         if run.summary_error is not None:  # one broken run must not stop a report over many
             print(f"warning: {run.summary_error}{kept}", file=sys.stderr)
     if not args.no_table:
-        n_rows = update_experiments_md(md, everything)
+        n_rows = update_experiments_md(md, everything, studies_of(group_seeds(everything)))
         print(f"updated {md} ({n_rows} run{'s' if n_rows != 1 else ''} in the results table)")
     _plot(matched, curves, targets, out_dir / "comparison.png")
     return 0
@@ -122,6 +122,7 @@ def _check_outputs(args: argparse.Namespace, md: Path | None, out_dir: Path, tar
 
 def _plot(matched: list[Any], curves: dict[Path, Any], targets: dict[Path, Path], comparison: Path) -> None:
     """One learning curve per run, then the comparison, saying what was pooled and why not."""
+    from simple_game.experiment_log import studies_of
     from simple_game.plots import plot_comparison, plot_learning_curve
     from simple_game.pooling import describe_pooling, group_seeds
 
@@ -131,7 +132,7 @@ def _plot(matched: list[Any], curves: dict[Path, Any], targets: dict[Path, Path]
         else:
             print(f"skipped {run.path.name}: no finished episodes or evaluations logged yet")
     groups = group_seeds(matched)
-    for line in describe_pooling(groups):
+    for line in describe_pooling(groups) + [study.line() for study in studies_of(groups)]:
         print(line)
     plot_comparison(groups, curves, comparison)
     described = ", ".join(f"{g.label} x{len(g.runs)}" if len(g.runs) > 1 else g.label for g in groups)
