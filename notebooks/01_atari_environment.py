@@ -247,8 +247,11 @@ train_env.close()
 # whose seeds are offset from training (`envs.make_eval_env`). The score per game is what
 # SB3's `Monitor` reports in `info["episode"]["r"]` when a game ends.
 #
-# Published reference points for Breakout: random play about 1.7, a human about 30, a
-# well-trained PPO or DQN agent several hundred.
+# Reference points for Breakout: under this project's protocol a random agent scores about
+# 1.1 ± 1.2 (30 games with `simple-game evaluate RUN --random`, docs/performance.md); the DQN
+# paper (Mnih et al. 2015) reports 1.7 for random play and 31.8 for a human, measured under
+# that paper's own protocol; a well-trained PPO or DQN agent scores several hundred. The cell
+# below measures the random agent itself, with fewer games, so its mean is noisier.
 
 # %%
 from simple_game.envs import make_eval_env
@@ -271,7 +274,9 @@ print(f"random agent on {cfg.env.game}: {np.mean(scores):.1f} ± {np.std(scores)
 print(f"game lengths (agent steps): {lengths}")
 plt.figure(figsize=(6, 3))
 plt.bar(range(1, len(scores) + 1), scores)
-plt.axhline(np.mean(scores), color="tab:orange", label="mean")
+plt.axhline(np.mean(scores), color="tab:orange", label=f"mean of these games ({np.mean(scores):.1f})")
+if cfg.env.game == "Breakout":  # the project's measured value is for Breakout only
+    plt.axhline(notebook.RANDOM_BREAKOUT_SCORE, color="gray", linestyle="--", label=notebook.RANDOM_BREAKOUT_LABEL)
 plt.xlabel("game")
 plt.ylabel("score")
 plt.title("random agent, whole games, raw score")

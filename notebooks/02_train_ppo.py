@@ -18,8 +18,9 @@
 # **Budget.** With `SIMPLE_GAME_QUICK=1` training is a few hundred steps (seconds: it
 # learns nothing, it only shows the mechanics). Otherwise it is **300,000 steps**: 15-60
 # minutes on a laptop CPU (a busy 2-core machine does about 100 steps per second, a recent
-# laptop several hundred). That is enough to climb above the random agent's ~1.7 points
-# (a 250,000-step run of this config scored about 6), and far from the several hundred
+# laptop several hundred). That is enough to climb above the random agent's ~1.1 points
+# (measured under this project's protocol, docs/performance.md; a 250,000-step run of this
+# config scored about 6), and far from the several hundred
 # that PPO reaches after the config's full 10 million steps (hours on a GPU, a day or
 # more on a CPU).
 
@@ -93,8 +94,13 @@ print(dump_config(cfg))
 # %% [markdown]
 # Things to notice in the resolved config: `n_envs` x `n_steps` is the rollout size (steps
 # collected per update); `learning_rate: lin_2.5e-4` decays linearly to 0 over training;
-# `clip_range` is PPO's trust region; `eval:` says how often and how many whole games are
-# played to measure the agent.
+# `clip_range: lin_0.1` bounds PPO's probability *ratio* new/old: once a sample's ratio has
+# moved more than ±`clip_range` (relative; 0.1 at the start, annealed to 0) in the direction
+# its advantage wants, its gradient is cut.
+# That is not a hard trust region: over `n_epochs` x minibatches the policy can move further
+# ([primer](../docs/rl_primer.md#the-clip-is-not-a-hard-trust-region)); `hyperparams.target_kl`
+# (unset here) is the guard that stops an update. `eval:` says how often and how many whole
+# games are played to measure the agent.
 #
 # ## 2. Train
 #
@@ -156,8 +162,10 @@ for i, step in enumerate(evals["timesteps"]):
 #   *while training*, by many past versions of the policy, with exploration. Cheap and
 #   smooth, but not a fair measure.
 # - **evaluation score** (`eval.csv`): the current policy plays `eval.episodes` whole games
-#   on a separate environment. This is the number you report; the band is ± one standard
-#   deviation over those games.
+#   on a separate environment, with raw scores, under the same protocol as
+#   `simple-game evaluate`: the greedy (most likely) action, replaced by a random one with
+#   probability 0.05 (`eval.deterministic: true`, `eval.epsilon: 0.05`). This is the number
+#   you report; the band is ± one standard deviation over those games.
 #
 # In quick mode there are only a couple of points and no learning: the shape only becomes
 # interesting with the full budget.
@@ -180,8 +188,8 @@ plt.fill_between(
     color="tab:orange",
     alpha=0.2,
 )
-plt.axhline(1.7, color="gray", linestyle="--", label="random agent (about 1.7)")
-plt.xlabel("environment steps")
+plt.axhline(notebook.RANDOM_BREAKOUT_SCORE, color="gray", linestyle="--", label=notebook.RANDOM_BREAKOUT_LABEL)
+plt.xlabel("agent steps (1 agent step = 4 emulator frames)")
 plt.ylabel("score per game")
 plt.title(f"PPO on {summary['game']}, {summary['steps_done']:,} steps")
 plt.grid(alpha=0.3)
@@ -197,8 +205,8 @@ plt.show()
 # | --- | --- | --- |
 # | [`rollout/ep_rew_mean`][] | training score (raw game score) | goes up |
 # | [`train/entropy_loss`][] | minus the policy's randomness | starts near -ln 4 = -1.39 (Breakout) and rises slowly |
-# | [`train/approx_kl`][] | how far one update moved the policy | about 0.005-0.03 |
-# | [`train/clip_fraction`][] | share of samples where PPO's clip was active | roughly 0.05-0.2 early on |
+# | [`train/approx_kl`][] | how far the update moved the policy (an estimate) | about 0.005-0.03 |
+# | [`train/clip_fraction`][] | share of samples with \|ratio - 1\| > `clip_range` (below) | about 0.05-0.2 early |
 # | [`train/explained_variance`][] | how well the critic predicts returns | climbs from about 0 to 0.5-0.95 |
 # | [`time/fps`][] | agent steps per second | stable |
 #
@@ -209,13 +217,17 @@ plt.show()
 # [`train/explained_variance`]: ../docs/metrics.md#trainexplained_variance
 # [`time/fps`]: ../docs/metrics.md#timefps
 #
+# SB3 counts a sample in `clip_fraction` when its ratio left `[1 - eps, 1 + eps]` on either side,
+# whatever the sign of its advantage. The gradient is cut only on the side the advantage
+# pushes towards, so `clip_fraction` overstates how often the clip actually stopped a gradient.
+#
 # Plot any of them the same way, for example the policy's entropy:
 
 # %%
 x, y = notebook.curve(progress, "time/total_timesteps", "train/entropy_loss")
 plt.figure(figsize=(6, 3))
 plt.plot(x, [-v for v in y], "o-")
-plt.xlabel("environment steps")
+plt.xlabel("agent steps")
 plt.ylabel("policy entropy (nats)")
 plt.title(f"entropy; a uniform policy over 4 actions has ln 4 = {math.log(4):.2f}")
 plt.grid(alpha=0.3)

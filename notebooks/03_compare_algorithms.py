@@ -9,7 +9,7 @@
 # | learns | a policy + a value critic | a policy + a value critic | action values `Q(s, a)` |
 # | data | **on-policy**: a rollout from the current policy, used for a few epochs, then discarded | **on-policy**: a tiny rollout (5 steps x 16 games), one gradient step, discarded | **off-policy**: every transition goes into a **replay buffer** and is sampled many times |
 # | explores by | sampling from its policy (+ entropy bonus) | sampling from its policy (+ entropy bonus) | **epsilon-greedy**: random action with probability epsilon, annealed from 1 to 0.01 |
-# | stabilised by | the clipped objective | small steps (RMSprop) | a **target network** refreshed every 1,000 steps |
+# | stabilised by | the clipped objective, a few epochs per rollout | its **16 parallel games**: each update averages 16 x 5 fresh, less correlated steps (no replay; the optimizer is RMSprop) | a **target network** copied every 1,000 agent steps |
 # | parallel games | 8 | 16 | 1 |
 #
 # More in the primer: [PPO](../docs/rl_primer.md#ppo-and-its-clipped-objective),
@@ -17,11 +17,12 @@
 # [DQN: replay buffer and target network](../docs/rl_primer.md#dqn-replay-buffer-and-target-network),
 # [epsilon-greedy](../docs/rl_primer.md#epsilon-greedy-exploration).
 #
-# We train all three on Breakout with **the same number of environment steps** and
-# compare. **Budget.** With `SIMPLE_GAME_QUICK=1` each run is a few hundred steps (seconds,
-# nothing is learned). Otherwise each run is **200,000 steps**: roughly 10-40 minutes each
-# for PPO and A2C on a laptop CPU and longer for DQN (one gradient step every 4
-# environment steps), 1-2 hours for all three.
+# We train all three on Breakout with **the same number of agent steps** (one agent step =
+# 4 emulator frames, counted over all parallel games) and compare. **Budget.** With
+# `SIMPLE_GAME_QUICK=1` each run is a few hundred steps (seconds, nothing is learned).
+# Otherwise each run is **200,000 steps**: roughly 10-40 minutes each for PPO and A2C on a
+# laptop CPU and longer for DQN (one game, one gradient step every 4 agent steps), 1-2 hours
+# for all three.
 
 # %%
 # Setup: find the repository root (this works from notebooks/ or from the repository root),
@@ -112,11 +113,12 @@ for algo in ("ppo", "a2c", "dqn"):
     )
 
 # %% [markdown]
-# ## Compare: score against environment steps
+# ## Compare: score against agent steps
 #
-# Left: the evaluation score (whole games, raw score; the number that counts). Right: the
-# training score `rollout/ep_rew_mean`. Same x-axis for all: **environment steps**, the fair
-# unit when emulator time is what you pay for.
+# Left: the evaluation score (whole games, raw score, greedy action with 5% random actions
+# for all three, as `simple-game evaluate`; the number that counts). Right: the training
+# score `rollout/ep_rew_mean` (each algorithm's own exploration). Same x-axis for all:
+# **agent steps**, the fair unit when emulator time is what you pay for.
 
 # %%
 COLORS = {"ppo": "tab:blue", "a2c": "tab:green", "dqn": "tab:red"}
@@ -131,12 +133,12 @@ for algo, run_dir in runs.items():
     x, y = notebook.curve(notebook.read_csv(run_dir / "progress.csv"), "time/total_timesteps", "rollout/ep_rew_mean")
     ax_train.plot(x, y, ".-", color=COLORS[algo], label=algo.upper())
 for ax, title in ((ax_eval, "evaluation score (mean ± std)"), (ax_train, "training score (rollout/ep_rew_mean)")):
-    ax.axhline(1.7, color="gray", linestyle="--", linewidth=1)
+    ax.axhline(notebook.RANDOM_BREAKOUT_SCORE, color="gray", linestyle="--", linewidth=1, label="random agent")
     ax.set_title(title)
-    ax.set_xlabel("environment steps")
+    ax.set_xlabel("agent steps")
     ax.grid(alpha=0.3)
     ax.legend()
-ax_eval.set_ylabel("score per game (dashed: random agent)")
+ax_eval.set_ylabel(f"score per game (dashed: {notebook.RANDOM_BREAKOUT_LABEL})")
 plt.suptitle(f"Breakout, {STEPS:,} steps per algorithm, one seed each")
 plt.tight_layout()
 plt.show()
@@ -144,7 +146,7 @@ plt.show()
 # %% [markdown]
 # ## Compare: cost
 #
-# The same number of environment steps does not cost the same wall-clock time. `fps` in
+# The same number of agent steps does not cost the same wall-clock time. `fps` in
 # `summary.json` is agent steps per second over the whole run (evaluation included).
 
 # %%
@@ -161,8 +163,10 @@ for algo, run_dir in runs.items():
 # DQN explores with epsilon-greedy: epsilon goes linearly from 1.0 to
 # `exploration_final_eps` over the first `exploration_fraction` of the budget, then stays
 # there. It is logged as [`rollout/exploration_rate`](../docs/metrics.md#rolloutexploration_rate).
-# While epsilon is high the agent plays mostly at random, whatever its Q-values say: an
-# early DQN curve is flat by design.
+# While epsilon is high the agent plays mostly at random, whatever its Q-values say, and
+# before `learning_starts` SB3 plays uniformly random actions whatever epsilon is: an early
+# DQN *training* curve is flat by design. The evaluation curve does not use this epsilon
+# (it plays greedy with 5% random actions), so it shows what the Q-values have learned.
 
 # %%
 from simple_game.config import load_config
@@ -180,7 +184,7 @@ x, y = notebook.curve(
 )
 plt.plot(x, y, "o", color="tab:red", label="logged rollout/exploration_rate")
 plt.axvline(hp["learning_starts"], color="gray", linestyle=":", label=f"learning_starts = {hp['learning_starts']:,}")
-plt.xlabel("environment steps")
+plt.xlabel("agent steps")
 plt.ylabel("epsilon")
 plt.grid(alpha=0.3)
 plt.legend()
@@ -190,12 +194,16 @@ plt.show()
 # ## How to read the comparison (carefully)
 #
 # - **One seed each proves nothing.** Runs differing only in their seed can differ a lot
-#   ([primer §13](../docs/rl_primer.md#13-seeds-and-variance)). To really compare, run 3-5 seeds each
-#   (`--set seed=1`, ...) and use `python -m simple_game.report --runs 'nb03_ppo*'`, which
-#   draws the median and interquartile range over seeds.
-# - **Short budgets favour fast starters.** DQN's shipped settings are made for 10M steps;
-#   at 200k steps it has barely finished exploring. PPO usually wins early on Atari with a
-#   CPU; by 10M steps DQN-family methods (see `configs/qrdqn_breakout.yaml`) catch up.
+#   ([primer §13](../docs/rl_primer.md#13-seeds-and-variance)). To really compare, run 5 or more
+#   seeds each (`--set seed=1`, ...; 3 is only a sanity check) and use
+#   `python -m simple_game.report --runs-dir runs/notebooks --runs 'nb03_ppo*'`, which draws the
+#   median over seeds with an interquartile band (it describes those runs; it is not a
+#   confidence interval).
+# - **A short budget is not the shipped recipe.** The shipped settings of all three are tuned
+#   for 10M steps. For DQN this notebook shrinks the schedule: learning starts at 10k steps and,
+#   with `exploration_fraction` 0.1 of 200k, epsilon reaches its 0.01 floor at 20k steps (the
+#   plot above), so most of the run is near-greedy. Which algorithm leads at 200k says little
+#   about 10M steps, where DQN-family methods (see `configs/qrdqn_breakout.yaml`) are competitive.
 # - **Steps are not time.** Compare the `fps` column: on a CPU, sample efficiency and wall
 #   clock can point in different directions.
 #

@@ -13,8 +13,10 @@
 # It plays **whole games** (all lives) with **raw scores**, on environments seeded apart
 # from training, with a fixed rule for choosing actions. `python -m simple_game.evaluate`
 # uses the DQN-paper rule: the policy's most likely action, replaced by a random one 5% of
-# the time (epsilon 0.05). That bit of randomness stops a greedy agent from, say, never
-# pressing FIRE again after losing a life and standing still until the 30-minute frame cap.
+# the time (epsilon 0.05). Training's own evaluations (`eval.csv`, `best.zip`) use the same
+# rule by default (`eval.deterministic: true`, `eval.epsilon: 0.05`), so their numbers mean
+# the same thing. That bit of randomness stops a greedy agent from, say, never pressing FIRE
+# again after losing a life and standing still until the 30-minute frame cap.
 #
 # In this notebook: get a trained run, evaluate it against a random agent under the same
 # protocol, and record a video of it playing.
@@ -145,9 +147,9 @@ print("protocol:", reports["agent"]["protocol"])
 # ([primer §13](../docs/rl_primer.md#13-seeds-and-variance)).
 #
 # Things to try: `--deterministic` (epsilon 0; watch for games that stall until the frame
-# cap, reported as `n_truncated`), `--sample` (draw actions from the PPO policy as
-# training's own evaluation does), or `--checkpoint step_N` to evaluate an earlier
-# checkpoint.
+# cap, reported as `n_truncated`), `--sample` (draw PPO/A2C actions from the policy's
+# distribution, as training's evaluation does with `eval.deterministic: false`), or
+# `--checkpoint step_N` to evaluate an earlier checkpoint.
 #
 # ## 3. Watch it play
 #

@@ -8,8 +8,9 @@
 # simple-game builds such a dataset in three steps
 # ([docs/dataset.md](../docs/dataset.md)):
 #
-# 1. **Train** with skill-tier milestones: the first time the mean score of the last
-#    `milestones.window` whole games reaches `milestones.thresholds[k-1]`, training saves
+# 1. **Train** with skill-tier milestones: the first time the mean raw score of the last
+#    `milestones.window` whole *training* games (played with the policy's own exploration,
+#    not the evaluation protocol) reaches `milestones.thresholds[k-1]`, training saves
 #    `checkpoints/skill_level_<k>.zip`. `configs/ppo_breakout_data.yaml` uses 50, 150 and
 #    250 (and 8 stacked frames).
 # 2. **Collect** (`python -m simple_game.collect --config configs/collect_breakout.yaml`):
@@ -198,7 +199,9 @@ plt.show()
 
 # %% [markdown]
 # How each tier uses its actions. The random tier is uniform by construction; a trained
-# agent develops preferences (in Breakout: mostly moving, FIRE only to relaunch the ball).
+# agent develops preferences (in Breakout FIRE only matters to launch the ball, and nothing
+# presses it for the agent after a lost life in evaluation, so compare how often each tier
+# presses it).
 
 # %%
 meanings = next(iter(tier_logs.values()))["action_meanings"]

@@ -26,6 +26,13 @@ from typing import Optional
 from simple_game.cli.train import main as train_main
 
 QUICK_ENV = "SIMPLE_GAME_QUICK"
+
+# The baseline the notebooks draw: a uniformly random policy on Breakout under this project's
+# evaluation protocol (whole games, raw scores) scores 1.1 ± 1.2, measured with
+# `simple-game evaluate RUN --random --episodes 30` (docs/performance.md; experiments.md says 1.1).
+# The DQN paper's 1.7 came from that paper's own protocol; it is not what this project measures.
+RANDOM_BREAKOUT_SCORE = 1.1
+RANDOM_BREAKOUT_LABEL = "random agent (1.1, measured: evaluate --random, 30 games)"
 RUNS_DIR_ENV = "SIMPLE_GAME_RUNS_DIR"
 
 
