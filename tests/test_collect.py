@@ -351,3 +351,47 @@ def test_policy_sees_the_training_observation() -> None:
     finally:
         vec.close()
         env.close()
+
+
+@pytest.mark.slow
+def test_verify_report_names_what_failed_at_80_columns(tmp_path: Path) -> None:
+    """A deleted frame and an altered one, verified as a user at an 80-column terminal sees it."""
+    import numpy as np
+    from PIL import Image
+
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        f"env: {{game: Breakout}}\noutput: {tmp_path / 'data'}\nepisodes: 3\nmax_steps: 20\nworkers: 0\n"
+        "tiers: [{random: true}, {random: true}]\n"
+    )
+    run_cli("simple_game.collect", "--config", str(config), check=True)
+    data = tmp_path / "data"
+    (data / "raw_gameplay/skill_level_1/episode_002/frame_00010.png").unlink()
+    frame = data / "raw_gameplay/skill_level_0/episode_001/frame_00004.png"
+    pixels = np.array(Image.open(frame))
+    pixels[40, 40] ^= 1
+    Image.fromarray(pixels).save(frame)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simple_game.collect", "verify", str(data)],
+        cwd=REPO,
+        env={**cli_env(), "COLUMNS": "80"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout
+    split = {e["episode_id"]: e["split"] for lv in (0, 1) for e in _actions(data, lv)["episodes"]}
+    # One line per failed episode, its id whole; frames counted out of T + 1 = 21, the missing one counted.
+    assert (
+        f"MISMATCH skill_level_1/episode_002 ({split['skill_level_1/episode_002']}, 20 steps): "
+        "1 of 21 frames missing (frame 10)\n" in out
+    )
+    assert (
+        f"MISMATCH skill_level_0/episode_001 ({split['skill_level_0/episode_001']}, 20 steps): "
+        "1 of 21 frames differ, first frame 4\n" in out
+    )
+    assert "…" not in out and "unexpected" not in out and "[]" not in out and "0 dataset problems" not in out
+    assert out.rstrip().endswith("FAILED: 2 of 6 episodes do not reproduce (MISMATCH above)")
+    table = [line for line in out.splitlines() if line[:1] in "┏┃┡│└"]
+    assert table and max(len(line) for line in table) <= 80

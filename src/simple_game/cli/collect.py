@@ -67,7 +67,7 @@ def run_collect(cfg: CollectConfig, source: str) -> int:
     import rich
     from rich.table import Table
 
-    from simple_game.dataset import MANIFEST, build_plan, collect_dataset, read_json
+    from simple_game.dataset import MANIFEST, build_plan, collect_dataset, read_json, sticky_warning
 
     console = rich.get_console()
     plan = build_plan(cfg, source)
@@ -82,6 +82,9 @@ def run_collect(cfg: CollectConfig, source: str) -> int:
         steps = str(t.max_steps or "whole games")
         table.add_row(t.name, t.source_label, str(t.episodes), steps, t.sampling_label, t.milestone_label)
     console.print(table)
+    warning = sticky_warning(env)
+    if warning:
+        console.print(f"[yellow]{warning}[/yellow]", highlight=False, soft_wrap=True)
     for run in sorted({t.info["run"] for t in plan.tiers if t.info.get("run")}):
         console.print(f"agents from run {run}", highlight=False)
     stats = collect_dataset(plan, report=lambda line: console.print(line, highlight=False))
@@ -102,13 +105,13 @@ def run_collect(cfg: CollectConfig, source: str) -> int:
 
 def verify_main(argv: list[str]) -> int:
     """Replay a dataset; print mismatches as they are found, then a table per tier."""
-    import rich
+    from rich.console import Console
     from rich.table import Table
 
     from simple_game.dataset import load_manifest, verify_dataset
 
     args = build_verify_parser().parse_args(argv)
-    console = rich.get_console()
+    console = Console(soft_wrap=True)  # a long line is folded by the terminal, never cut
     root = Path(args.dataset)
     manifest = load_manifest(root)  # exit 2 before anything heavy when it is not a dataset
     console.print(
@@ -118,19 +121,13 @@ def verify_main(argv: list[str]) -> int:
 
     def progress(check: Any) -> None:
         if not check.ok:
-            console.print(f"[red]MISMATCH[/red] {check.episode_id}: {'; '.join(check.problems)}", highlight=False)
+            console.print(f"[red]MISMATCH[/red] {check.line()}", highlight=False)
 
     report = verify_dataset(root, progress=progress)
     per_tier = Table("tier", "episodes", "reproduced", "failed", "frames checked", title="verify")
     for name, n, failed, frames in report.tier_counts():
         per_tier.add_row(name, str(n), str(n - failed), f"[red]{failed}[/red]" if failed else "0", f"{frames:,}")
-    console.print(per_tier)
-    if report.failed:
-        table = Table("episode", "split", "steps", "frames differing", "problems", title="mismatches")
-        for c in report.failed:
-            differing = f"{c.frames_differing}/{c.frames_checked}"
-            table.add_row(c.episode_id, c.split, str(c.steps), differing, "; ".join(c.problems))
-        console.print(table)
+    console.print(per_tier, soft_wrap=False)
     for problem in report.problems:
         console.print(f"[red]problem[/red]: {problem}", highlight=False)
     if report.ok:
@@ -139,10 +136,7 @@ def verify_main(argv: list[str]) -> int:
             f"({report.frames_checked:,} frames, {report.wall_s:.1f}s, {report.frames_per_s:.0f} frames/s)"
         )
         return 0
-    console.print(
-        f"[red]FAILED[/red]: {len(report.failed)} of {len(report.episodes)} episodes do not reproduce, "
-        f"{len(report.problems)} dataset problems"
-    )
+    console.print(f"[red]FAILED[/red]: {report.failure_summary()}", highlight=False)
     return EXIT_VERIFY_FAILED
 
 

@@ -32,6 +32,14 @@ PAIRING = (
 STEP_KEYS = ("actions", "action_names", "rewards", "lives", "terminated", "truncated")
 
 
+class DatasetError(SimpleGameError, ValueError):
+    """A dataset that cannot be read as asked (not a dataset, unknown version, no such tier ...).
+
+    A ``ValueError`` for Python callers; a :class:`SimpleGameError`, so a command prints the
+    same text as one line and exits 2.
+    """
+
+
 # --------------------------------------------------------------------------------------------
 # Names, seeds and the split
 # --------------------------------------------------------------------------------------------
@@ -113,7 +121,7 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SimpleGameError(f"{path}: cannot read ({exc})") from None
+        raise DatasetError(f"{path}: cannot read ({exc})") from None
 
 
 def encode_png(frame: np.ndarray) -> bytes:

@@ -24,6 +24,11 @@ SPLIT_METHOD = (
     "per tier, a permutation of the episode indices seeded by (seed, skill level); "
     "its first round(fraction * episodes) are validation"
 )
+STICKY_NOTE = (
+    "sticky actions: on each emulator frame of a step the emulator repeats its previous action instead of the "
+    "chosen one with probability sticky_probability, so a logged action is the agent's choice, not always the one "
+    "executed; record action-labelled data with the classic protocol"
+)
 VERSIONED = ("ale-py", "gymnasium", "stable-baselines3", "torch", "numpy", "opencv-python-headless")
 
 
@@ -60,6 +65,29 @@ def env_record(env_cfg: EnvConfig) -> dict[str, Any]:
         data.pop(key, None)
     data["sticky_probability"] = env_cfg.sticky_probability
     return data
+
+
+def action_labels(env_cfg: EnvConfig) -> dict[str, Any]:
+    """What a logged action is: the agent's choice, which sticky actions sometimes override."""
+    p = env_cfg.sticky_probability
+    return {
+        "logged": "the agent's choice",
+        "sticky_probability": p,
+        "always_executed": not p,
+        "note": STICKY_NOTE if p else "no sticky actions: every logged action is the one the emulator executed",
+    }
+
+
+def sticky_warning(env_cfg: EnvConfig) -> Optional[str]:
+    """The one line collect prints when the protocol is sticky (None when it is not)."""
+    p = env_cfg.sticky_probability
+    if not p:
+        return None
+    return (
+        f"warning: the {env_cfg.protocol} protocol has sticky actions (p={p:g}): the emulator sometimes repeats the "
+        "previous action, so a logged action is the agent's choice, not always the one executed; "
+        "use protocol: classic for action-labelled data"
+    )
 
 
 def versions() -> dict[str, Optional[str]]:
@@ -162,6 +190,7 @@ def build_manifest(
         "game": env_cfg.game,
         "protocol": env_cfg.protocol,
         "action_meanings": meanings,
+        "action_labels": action_labels(env_cfg),
         "env": env_record(env_cfg),
         "frames": {
             "format": "png",

@@ -18,17 +18,9 @@ import numpy as np
 
 from simple_game.config import EnvConfig
 from simple_game.dataset.episode import EpisodeResult, make_env, play_episode
-from simple_game.dataset.format import (
-    FORMAT,
-    FORMAT_VERSION,
-    MANIFEST,
-    RAW_DIR,
-    STEP_KEYS,
-    frame_name,
-    read_json,
-    read_png,
-)
-from simple_game.dataset.manifest import versions
+from simple_game.dataset.format import EPISODE_RECORD, MANIFEST, RAW_DIR, STEP_KEYS, frame_name, read_json, read_png
+from simple_game.dataset.manifest import public_record, versions
+from simple_game.dataset.reader import load_manifest
 from simple_game.errors import SimpleGameError
 
 if TYPE_CHECKING:
@@ -41,14 +33,23 @@ class EpisodeCheck:
 
     episode_id: str
     split: str = ""
-    steps: int = 0
-    frames_checked: int = 0
-    frames_differing: int = 0
+    steps: int = 0  # T actions: T + 1 frames expected
+    frames_checked: int = 0  # stored frames compared with the replay
+    frames_differing: int = 0  # of those, how many differ (or do not decode)
+    frames_missing: int = 0  # of the T + 1, how many are not on disk
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    @property
+    def frames_expected(self) -> int:
+        return self.steps + 1
+
+    def line(self) -> str:
+        """The episode and everything wrong with it, on one line that starts with its id."""
+        return f"{self.episode_id} ({self.split or 'no split'}, {self.steps} steps): {'; '.join(self.problems)}"
 
 
 @dataclass
@@ -73,6 +74,15 @@ class VerifyReport:
     def frames_per_s(self) -> float:
         return self.frames_checked / self.wall_s if self.wall_s else 0.0
 
+    def failure_summary(self) -> str:
+        """What failed, naming only the parts that did."""
+        parts = []
+        if self.failed:
+            parts.append(f"{len(self.failed)} of {len(self.episodes)} episodes do not reproduce (MISMATCH above)")
+        if self.problems:
+            parts.append(f"{len(self.problems)} dataset problem{'s' if len(self.problems) > 1 else ''}")
+        return ", ".join(parts)
+
     def tier_counts(self) -> list[tuple[str, int, int, int]]:
         """Per tier, in the order replayed: (name, episodes, episodes failed, frames checked)."""
         tiers: dict[str, list[EpisodeCheck]] = {}
@@ -82,25 +92,6 @@ class VerifyReport:
             (name, len(checks), sum(not c.ok for c in checks), sum(c.frames_checked for c in checks))
             for name, checks in tiers.items()
         ]
-
-
-def load_manifest(root: Path) -> dict[str, Any]:
-    """A dataset's manifest, checked to be one this simple-game reads."""
-    root = Path(root)
-    if not root.is_dir():
-        raise SimpleGameError(f"{root}: dataset directory not found")
-    path = root / MANIFEST
-    if not path.is_file():
-        raise SimpleGameError(f"{root}: not a simple-game dataset (no {MANIFEST})")
-    manifest = read_json(path)
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise SimpleGameError(f"{path}: not a simple-game dataset manifest")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise SimpleGameError(
-            f"{path}: format version {manifest.get('format_version')} is not supported "
-            f"(this simple-game reads {FORMAT_VERSION})"
-        )
-    return manifest
 
 
 def verify_dataset(root: Path, progress: Optional[Callable[[EpisodeCheck], None]] = None) -> VerifyReport:
@@ -189,14 +180,50 @@ def _verify_episode(root: Path, env: gym.Env, record: dict[str, Any], meanings: 
     if not folder.is_dir():
         check.problems.append(f"frames folder {RAW_DIR}/{check.episode_id} missing")
         return check
-    expected = {frame_name(t) for t in range(len(actions) + 1)}
-    on_disk = {p.name for p in folder.glob("*.png")}
-    if on_disk != expected:
-        missing, extra = sorted(expected - on_disk), sorted(on_disk - expected)
-        check.problems.append(f"frame files: {len(missing)} missing {missing[:3]}, {len(extra)} unexpected {extra[:3]}")
+    _check_frame_files(check, folder)
+    _check_own_record(check, folder, record)
     replay = _replay(env, seed, actions, folder, rgb, check)
     _compare_outcomes(check, record, replay, actions, per_step)
     return check
+
+
+def _some(items: list[str]) -> str:
+    """The first three of a list, and how many more."""
+    more = f" and {len(items) - 3} more" if len(items) > 3 else ""
+    return ", ".join(items[:3]) + more
+
+
+def _check_frame_files(check: EpisodeCheck, folder: Path) -> None:
+    """Exactly frames 0..T on disk: the missing ones counted out of T + 1, strays named."""
+    expected = [frame_name(t) for t in range(check.frames_expected)]
+    on_disk = {p.name for p in folder.glob("*.png")}
+    missing = [t for t, name in enumerate(expected) if name not in on_disk]
+    extra = sorted(on_disk - set(expected))
+    check.frames_missing = len(missing)
+    if missing:
+        which = "frame" if len(missing) == 1 else "frames"
+        check.problems.append(
+            f"{len(missing)} of {check.frames_expected} frames missing ({which} {_some([str(t) for t in missing])})"
+        )
+    if extra:
+        which = "file" if len(extra) == 1 else "files"
+        check.problems.append(f"{len(extra)} unexpected frame {which} ({_some(extra)})")
+
+
+def _check_own_record(check: EpisodeCheck, folder: Path, record: dict[str, Any]) -> None:
+    """The folder's episode.json must be the actions file's record (the loader reads its steps there)."""
+    path = folder / EPISODE_RECORD
+    if not path.is_file():
+        check.problems.append(f"{EPISODE_RECORD} missing")
+        return
+    try:
+        own = public_record(read_json(path), check.split)
+    except (SimpleGameError, AttributeError, ValueError, TypeError):
+        check.problems.append(f"{EPISODE_RECORD} unreadable")
+        return
+    differ = [k for k in dict.fromkeys([*record, *own]) if record.get(k) != own.get(k)]
+    if differ:
+        check.problems.append(f"{EPISODE_RECORD} differs from the actions file in {_some(differ)}")
 
 
 def _record_consistent(
@@ -245,7 +272,7 @@ def _replay(env: gym.Env, seed: int, actions: list[int], folder: Path, rgb: bool
     replay = play_episode(env, seed, lambda t, _obs: actions[t] if t < len(actions) else None, compare, rgb=rgb)
     check.frames_differing = len(differing)
     if differing:
-        check.problems.append(f"{len(differing)} of {check.frames_checked} frames differ, first frame {differing[0]}")
+        check.problems.append(f"{len(differing)} of {check.frames_expected} frames differ, first frame {differing[0]}")
     return replay
 
 
