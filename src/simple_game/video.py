@@ -12,8 +12,9 @@ needed) into a temporary file that is renamed when complete. Frame width and hei
 multiples of 16, which H.264 encoders want (no silent resizing).
 
 :func:`record_video` plays and writes with any env and actor (the training-time video callback
-uses it); :func:`record_target` is the ``record`` command's library side: it opens the target's
-agent in a rendering env and records it.
+uses it); :func:`record_target` is the ``record`` command's library side: it checks where the
+video will go, opens the target's agent in a rendering env, records it and reports progress
+on stderr (a line per finished game, and one every :data:`PROGRESS_EVERY` agent steps).
 """
 
 from __future__ import annotations
@@ -30,17 +31,23 @@ from typing import TYPE_CHECKING, Any, Optional, cast
 import imageio.v2 as imageio
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+from rich.console import Console
 
 from simple_game.envs import action_meanings
 from simple_game.errors import SimpleGameError
 from simple_game.evaluation import Target, open_session
 from simple_game.fsio import TEMP_SUFFIX
+from simple_game.outputs import check_writable_file
 
 if TYPE_CHECKING:
     from stable_baselines3.common.vec_env import VecEnv
 
 MACRO_BLOCK = 16
 ATARI_FPS = 60
+PROGRESS_EVERY = 1_000  # agent steps between record's "step i/N" lines (a whole game can last 27,000)
+
+OnEpisode = Callable[[int, float, int], None]  # (game number from 1, its score, its length in agent steps)
+OnStep = Callable[[int, int, float], None]  # (agent steps played, current game number, its score so far)
 
 
 @dataclass
@@ -165,10 +172,12 @@ def _play(
     action_names: list[str],
     episodes: int,
     max_steps: int,
+    on_episode: Optional[OnEpisode] = None,
+    on_step: Optional[OnStep] = None,
 ) -> tuple[list[float], int]:
     """Play, writing one frame per agent step: (scores of the finished games, steps played)."""
     scores: list[float] = []
-    score, episode, steps = 0.0, 1, 0
+    score, episode, steps, game_start = 0.0, 1, 0, 0
     obs = cast(np.ndarray, env.reset())
     while steps < max_steps:
         screen = _screen(env)
@@ -185,12 +194,16 @@ def _play(
             f"action {name:<10} reward {reward:+g}  score {score:g}",
         )
         writer.append(overlay.compose(screen, lines))
+        if on_step is not None:
+            on_step(steps, episode, score)
         if dones[0]:
             episode_info = infos[0].get("episode")
             scores.append(float(episode_info["r"]) if episode_info else score)
+            if on_episode is not None:
+                on_episode(episode, scores[-1], steps - game_start)
             if episode >= episodes:
                 break
-            episode, score = episode + 1, 0.0
+            episode, score, game_start = episode + 1, 0.0, steps
     return scores, steps
 
 
@@ -205,13 +218,16 @@ def record_video(
     scale: int = 3,
     frame_skip: int = 4,
     label: str = "",
+    on_episode: Optional[OnEpisode] = None,
+    on_step: Optional[OnStep] = None,
 ) -> VideoResult:
     """Play up to ``episodes`` whole games (at most ``max_steps`` agent steps) and write an MP4.
 
     ``env`` must be a one-env evaluation vector env made with ``render_mode="rgb_array"``
     (``make_vec_env(cfg.env, training=False, n_envs=1, render_mode="rgb_array")``); ``act`` maps
     a batch of observations to actions (e.g. :class:`~simple_game.evaluation.EpsilonGreedy`).
-    The video has exactly one frame per agent step played.
+    The video has exactly one frame per agent step played. ``on_episode(i, score, length)`` is
+    called as game ``i`` ends, ``on_step(steps, game, score)`` after every agent step.
     """
     if env.num_envs != 1:
         raise SimpleGameError("record_video plays one game at a time (n_envs=1)")
@@ -222,7 +238,7 @@ def record_video(
     fps = ATARI_FPS / frame_skip
     writer = AtomicVideoWriter(out, fps)
     try:
-        scores, steps = _play(env, ale, act, overlay, writer, action_names, episodes, max_steps)
+        scores, steps = _play(env, ale, act, overlay, writer, action_names, episodes, max_steps, on_episode, on_step)
         writer.commit()
     except BaseException:
         writer.abort()
@@ -238,6 +254,34 @@ def default_video_path(target: Target) -> Path:
     return folder / f"{target.label}_{stamp}.mp4"
 
 
+def check_video_path(out: Optional[Path], target: Target) -> Path:
+    """Where the video goes (``out``, else :func:`default_video_path`), checked before anything is played.
+
+    A folder where the file should be, a parent that is a file, or a folder that cannot be
+    written is one :class:`SimpleGameError` line; nothing is created.
+    """
+    if out is not None:
+        return check_writable_file(Path(out), "--out")
+    out = default_video_path(target)
+    try:
+        return check_writable_file(out, "video")
+    except SimpleGameError as exc:
+        raise SimpleGameError(f"{exc}; record elsewhere with --out FILE.mp4") from None
+
+
+def _progress_lines(console: Console, episodes: int, max_steps: int) -> tuple[OnEpisode, OnStep]:
+    """``record``'s progress: ``game i/N: score S (L steps)`` as each game ends, and ``step i/N`` lines."""
+
+    def on_episode(i: int, score: float, length: int) -> None:
+        console.print(f"  game {i}/{episodes}: score {score:g} ({length:,} steps)", highlight=False)
+
+    def on_step(steps: int, episode: int, score: float) -> None:
+        if steps % PROGRESS_EVERY == 0 or steps == max_steps:
+            console.print(f"  step {steps:,}/{max_steps:,}: game {episode}, score {score:g}", highlight=False)
+
+    return on_episode, on_step
+
+
 def record_target(
     target: Target,
     out: Optional[Path] = None,
@@ -249,16 +293,25 @@ def record_target(
     seed: int = 0,
     scale: int = 3,
     device: str = "cpu",
+    console: Optional[Console] = None,
 ) -> VideoResult:
     """Record ``target``'s agent (or the random policy) playing, as ``record`` does.
 
     ``out`` defaults to :func:`default_video_path`, ``max_steps`` to the config's
-    ``video.max_steps``. The strip's label names the game, the checkpoint and its training step.
+    ``video.max_steps``; the output is checked (:func:`check_video_path`) before the env is made.
+    The strip's label names the game, the checkpoint and its training step. Progress goes to
+    ``console`` (default: stderr): a line per finished game and one every :data:`PROGRESS_EVERY` steps.
     """
     cfg = target.cfg
     max_steps = max_steps if max_steps is not None else cfg.video.max_steps
-    out = out if out is not None else default_video_path(target)
+    out = check_video_path(out, target)
+    console = console or Console(stderr=True)
     label = f"{cfg.env.game} {target.label}" + (f" @ {target.step:,}" if target.step is not None else "")
+    who = target.label if target.checkpoint is not None else "random policy"
+    games = f"{episodes} game{'s' if episodes > 1 else ''}"
+    console.print(f"recording [bold]{who}[/bold] on {cfg.env.game}: {games}, at most {max_steps:,} steps")
+
+    on_episode, on_step = _progress_lines(console, episodes, max_steps)
     with open_session(
         target,
         n_envs=1,
@@ -278,4 +331,6 @@ def record_target(
             scale=scale,
             frame_skip=cfg.env.frame_skip,
             label=label,
+            on_episode=on_episode,
+            on_step=on_step,
         )

@@ -16,7 +16,8 @@ distribution instead of taking the most likely one (``--sample --epsilon 0`` is 
 own evaluation plays when ``eval.deterministic`` is false).
 
 The games are played by :func:`simple_game.evaluation.evaluate_target`; this module parses the
-flags, prints the table and writes ``--json``.
+flags, checks that ``--json`` can be written before any game is played, prints the table and
+writes ``--json``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from simple_game.cli import common
+from simple_game.outputs import check_writable_file
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 @common.cli_main
 def main(argv: Optional[list[str]] = None) -> int:
     args, options = common.parse_agent_args(build_parser(), argv)
+    if args.json_path:  # before the games: a bad path found afterwards would lose every result
+        check_writable_file(Path(args.json_path), "--json")
 
     from simple_game.evaluation import evaluate_target
 

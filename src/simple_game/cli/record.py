@@ -10,8 +10,9 @@ emulator frame number, lives, action name, reward and score. Default output:
 ``<run>/videos/<checkpoint>_<timestamp>.mp4``. Actions are chosen as in ``evaluate``
 (epsilon-greedy, epsilon 0.05, unless ``--deterministic``, ``--epsilon`` or ``--sample``).
 
-The video is made by :func:`simple_game.video.record_target`; this module parses the flags and
-prints what was written.
+The video is made by :func:`simple_game.video.record_target`, which checks the output path
+before anything is played and prints a progress line per finished game (and every 1,000
+steps) on stderr; this module parses the flags and prints what was written.
 """
 
 from __future__ import annotations
