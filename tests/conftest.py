@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import simple_game.envs  # noqa: F401  first in every test process: torch before ale-py, and no ale-py banner
+
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 SMOKE = CONFIGS / "smoke.yaml"

@@ -123,6 +123,27 @@ def test_sb3_plumbing():
         env.reset()
 
 
+def test_switches_default_to_training_and_each_acts_alone():
+    """``training`` sets both training-only switches; each can be set on its own (env.clip_reward,
+    env.terminal_on_life_loss). What they do to rewards and dones: tests/test_envs.py, per backend."""
+    from stable_baselines3.common.atari_wrappers import ClipRewardEnv, EpisodicLifeEnv
+
+    cases = [
+        (dict(training=True), True, True),
+        (dict(training=False), False, False),
+        (dict(training=True, clip_reward=False), False, True),
+        (dict(training=True, terminal_on_life_loss=False), True, False),
+    ]
+    for kw, clip, terminal in cases:
+        env = AleVectorEnv("breakout", 1, **kw)
+        try:
+            assert (env.clip_reward, env.terminal_on_life_loss) == (clip, terminal)
+            assert env.env_is_wrapped(ClipRewardEnv) == [clip]
+            assert env.env_is_wrapped(EpisodicLifeEnv) == [terminal]
+        finally:
+            env.close()
+
+
 # --------------------------------------------------------------------------- seeding / reset
 def test_deterministic_given_seed_and_reset():
     actions = np.random.default_rng(1).integers(0, 4, size=(150, 2))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import CONFIGS, REPO, SMOKE, cli_env, run_cli
 from simple_game.config import (
     ConfigError,
+    EvalConfig,
     ExperimentConfig,
     available_games,
     dump_config,
@@ -19,11 +23,21 @@ from simple_game.config import (
     load_yaml_model,
     model_kwargs,
     resolve_class_path,
+    validate_config,
 )
 from simple_game.config.games import bundled_rom_ids
 from simple_game.config.schedules import LinearSchedule
 
-SHIPPED = ["ppo_breakout", "a2c_breakout", "dqn_breakout", "qrdqn_breakout", "ppo_pong", "ppo_space_invaders", "smoke"]
+SHIPPED = [
+    "ppo_breakout",
+    "ppo_breakout_quick",
+    "a2c_breakout",
+    "dqn_breakout",
+    "qrdqn_breakout",
+    "ppo_pong",
+    "ppo_space_invaders",
+    "smoke",
+]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -55,6 +69,35 @@ def test_zoo_hyperparameters() -> None:
         dqn["exploration_fraction"],
         dqn["exploration_final_eps"],
     ) == (1000, 4, 0.1, 0.01)
+
+
+def test_the_quick_start_config_is_the_full_run_with_a_short_budget() -> None:
+    """The README's first run: every RL Zoo hyperparameter of ppo_breakout.yaml, only the budget and
+    the evaluation/checkpoint cadence changed (the linear schedules then anneal over 100k steps)."""
+    full = load_config(CONFIGS / "ppo_breakout.yaml").to_yaml_dict()
+    quick = load_config(CONFIGS / "ppo_breakout_quick.yaml").to_yaml_dict()
+    assert quick["total_timesteps"] == 100_000
+    assert (quick["eval"]["freq"], quick["eval"]["episodes"], quick["checkpoint"]["freq"]) == (25_000, 10, 50_000)
+    changed = {"name", "total_timesteps", "eval", "checkpoint"}
+    assert set(quick) == set(full)
+    for key in set(full) - changed:
+        assert quick[key] == full[key], key
+    assert {**quick["eval"], "freq": 0} == {**full["eval"], "freq": 0}
+    assert {**quick["checkpoint"], "freq": 0} == {**full["checkpoint"], "freq": 0}
+
+
+def test_make_help_lists_every_target() -> None:
+    """`make help` is the Makefile's table of contents: every phony target has a line."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    makefile = (REPO / "Makefile").read_text()
+    phony = next(line for line in makefile.splitlines() if line.startswith(".PHONY:")).split()[1:]
+    assert {"help", "setup", "quick", "train", "test", "lint"} <= set(phony)
+    for target in phony:
+        assert re.search(rf"^{re.escape(target)}:", makefile, re.M), f"{target} is phony but has no rule"
+    out = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    listed = {line.split()[1] for line in out.splitlines() if line.startswith("make ")}
+    assert listed == set(phony), out
 
 
 def test_overrides_and_name() -> None:
@@ -445,3 +488,88 @@ def test_cli_refuses_a_fraction_before_any_run_directory(tmp_path: Path) -> None
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip() == f"error: --set: total_timesteps: {WHOLE} 1.2345e3", proc.stderr
     assert list(runs.iterdir()) == [] and not (tmp_path / "experiments.md").exists()
+
+
+# --- issue 17: one evaluation protocol; the QR-DQN warm-up ---
+
+
+def test_eval_defaults_are_the_evaluate_protocol() -> None:
+    """Training's evaluation plays like ``simple-game evaluate``: greedy, epsilon 0.05, every algorithm."""
+    from simple_game.evaluation import DEFAULT_EPSILON
+
+    default = EvalConfig()
+    assert default.deterministic is True and default.epsilon == 0.05 == DEFAULT_EPSILON
+    fields = EvalConfig.model_fields
+    assert "greedy" in (fields["deterministic"].description or "")
+    assert "uniformly random" in (fields["epsilon"].description or "")
+    smoke = load_config(SMOKE, ["eval.deterministic=false", "eval.epsilon=0"])
+    assert (smoke.eval.deterministic, smoke.eval.epsilon) == (False, 0.0)
+    assert "deterministic: false\n  epsilon: 0.0\n" in dump_config(smoke)
+
+
+EXPERIMENT_FILES = sorted(p for p in CONFIGS.glob("*.yaml") if not p.name.startswith("collect_"))
+
+
+def test_every_shipped_config_is_covered() -> None:
+    assert sorted(p.stem for p in EXPERIMENT_FILES) == sorted([*SHIPPED, "ppo_breakout_data"])
+    assert [p.name for p in CONFIGS.glob("collect_*.yaml")] == ["collect_breakout.yaml"]
+
+
+@pytest.mark.parametrize("path", EXPERIMENT_FILES, ids=[p.stem for p in EXPERIMENT_FILES])
+def test_every_shipped_config_evaluates_greedy_with_epsilon_005(path: Path) -> None:
+    cfg = load_config(path)
+    assert (cfg.eval.deterministic, cfg.eval.epsilon) == (True, 0.05), path
+    # Set explicitly in the shared base, not left to the schema default.
+    assert cfg.origin("eval.deterministic") == cfg.origin("eval.epsilon") == str(CONFIGS / "base" / "atari.yaml")
+
+
+def test_the_shipped_dataset_is_recorded_with_the_same_protocol() -> None:
+    cfg = load_collect_config(CONFIGS / "collect_breakout.yaml")
+    assert (cfg.sampling, cfg.epsilon) == ("epsilon", 0.05)
+
+
+def test_an_old_run_config_without_epsilon_still_loads(tmp_path: Path) -> None:
+    """config.yaml of a run made before eval.epsilon existed: deterministic false, no epsilon."""
+    old = load_config(SMOKE).to_yaml_dict()
+    old["eval"] = {"freq": 256, "episodes": 1, "n_envs": 1, "deterministic": False}
+    saved = tmp_path / "runs" / "smoke_20250101-120000" / "config.yaml"
+    saved.parent.mkdir(parents=True)
+    saved.write_text(yaml.safe_dump(old, sort_keys=False))
+    assert "epsilon" not in saved.read_text()
+    for cfg in (load_config(saved), validate_config(yaml.safe_load(saved.read_text()), str(saved))):
+        assert (cfg.eval.deterministic, cfg.eval.epsilon, cfg.eval.freq) == (False, 0.05, 256)
+        assert "deterministic: false\n  epsilon: 0.05\n" in dump_config(cfg)
+
+
+@pytest.mark.parametrize(
+    "body,overrides,expected",
+    [
+        ("eval:\n  epsilon: 1.5\n", [], "@PATH@: eval.epsilon: Input should be less than or equal to 1 (got 1.5)"),
+        ("eval:\n  epsilon: -0.1\n", [], "@PATH@: eval.epsilon: Input should be greater than or equal to 0 (got -0.1)"),
+        ("", ["eval.epsilon=2"], "--set: eval.epsilon: Input should be less than or equal to 1 (got 2)"),
+        ("", ["eval.epsilon=true"], "--set: eval.epsilon: expected a number, got true"),
+        (
+            "",
+            ["eval.epsilon=often"],
+            "--set: eval.epsilon: Input should be a valid number, unable to parse string as a number (got 'often')",
+        ),
+    ],
+)
+def test_epsilon_outside_0_1_is_one_line_naming_file_and_key(
+    write_yaml, body: str, overrides: list[str], expected: str
+) -> None:
+    path = write_yaml("extends: @CONFIGS@/smoke.yaml\n" + body)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, overrides)
+    assert str(info.value) == expected.replace("@PATH@", str(path))
+
+
+def test_qrdqn_uses_the_zoo_warm_up_and_says_why_its_buffer_differs() -> None:
+    cfg = load_config(CONFIGS / "qrdqn_breakout.yaml")
+    hp = cfg.hyperparams
+    assert hp["learning_starts"] == 50_000 and model_kwargs(cfg)["learning_starts"] == 50_000
+    assert (hp["exploration_fraction"], hp["optimize_memory_usage"], hp["buffer_size"]) == (0.025, False, 100_000)
+    base = CONFIGS / "base" / "qrdqn_atari.yaml"
+    assert cfg.origin("hyperparams.learning_starts") == str(base)
+    text = base.read_text()
+    assert "1,000,000" in text and "56 GB" in text and "v2.3.0" in text

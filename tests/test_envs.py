@@ -100,3 +100,89 @@ def test_sticky_actions_per_protocol() -> None:
         assert env.unwrapped.ale.getFloat("repeat_action_probability") == pytest.approx(0.25)
     finally:
         env.close()
+
+
+# --------------------------------------------------------------------------- the training switches, per backend
+# Space Invaders: aliens are worth 5..30 points and a random agent loses its first life within ~200
+# steps, so raw rewards above 1 and life losses both show up in a short rollout.
+BACKENDS = ["dummy", "ale_vector"]
+
+
+def _space_invaders(backend: str, **kw) -> EnvConfig:
+    return EnvConfig(game="space_invaders", n_envs=2, backend=backend, **kw)
+
+
+def _rollout(env, steps: int, seed: int = 0) -> list[tuple]:
+    """(rewards, dones, infos) of ``steps`` random steps."""
+    rng = np.random.default_rng(seed)
+    env.reset()
+    out = []
+    try:
+        for _ in range(steps):
+            _, rewards, dones, infos = env.step(rng.integers(0, env.action_space.n, size=env.num_envs))
+            out.append((rewards.copy(), dones.copy(), infos))
+    finally:
+        env.close()
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_clip_reward_acts_on_every_backend(backend: str) -> None:
+    """Same seed, same actions: clipping changes the rewards the agent sees, not the game."""
+    clipped = _rollout(make_vec_env(_space_invaders(backend, clip_reward=True), training=True, seed=4), 150)
+    raw = _rollout(make_vec_env(_space_invaders(backend, clip_reward=False), training=True, seed=4), 150)
+    raw_rewards = np.concatenate([r for r, _, _ in raw])
+    assert raw_rewards.max() > 1  # aliens are worth 5..30
+    np.testing.assert_array_equal(np.concatenate([r for r, _, _ in clipped]), np.sign(raw_rewards))
+    evaluation = _rollout(make_vec_env(_space_invaders(backend, clip_reward=True), training=False, seed=4), 150)
+    np.testing.assert_array_equal(np.concatenate([r for r, _, _ in evaluation]), raw_rewards)  # never clipped
+
+
+def _life_losses(steps: list[tuple]) -> tuple[int, int]:
+    """(life losses that ended the agent's episode, life losses the game went on through)."""
+    n = len(steps[0][1])
+    before = [steps[0][2][i]["lives"] for i in range(n)]
+    ended = went_on = 0
+    for _, dones, infos in steps:
+        for i in range(n):
+            lives = infos[i]["lives"]
+            if "episode" not in infos[i] and lives < before[i]:
+                ended += int(dones[i])
+                went_on += int(not dones[i])
+            if "episode" not in infos[i]:
+                assert dones[i] <= (lives < before[i]), "a done within a game is a life loss"
+            before[i] = lives
+    return ended, went_on
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_terminal_on_life_loss_acts_on_every_backend(backend: str) -> None:
+    steps = 400
+    on = _rollout(make_vec_env(_space_invaders(backend, terminal_on_life_loss=True), training=True, seed=2), steps)
+    off = _rollout(make_vec_env(_space_invaders(backend, terminal_on_life_loss=False), training=True, seed=2), steps)
+    evaluation = _rollout(
+        make_vec_env(_space_invaders(backend, terminal_on_life_loss=True), training=False, seed=2), steps
+    )
+    ended, went_on = _life_losses(on)
+    assert ended > 0 and went_on == 0
+    for run in (off, evaluation):
+        ended, went_on = _life_losses(run)
+        assert ended == 0 and went_on > 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_full_action_space_on_every_backend(backend: str) -> None:
+    from simple_game.envs import action_meanings
+
+    for full, n in ((False, 6), (True, 18)):
+        cfg = _space_invaders(backend, full_action_space=full)
+        assert len(action_meanings(cfg)) == n
+        for training in (True, False):
+            env = make_vec_env(cfg, training=training, seed=0)
+            try:
+                assert env.action_space.n == n
+                assert len(env.env_method("get_action_meanings")[0]) == n
+                env.reset()
+                env.step(np.full(2, n - 1))  # the last action exists
+            finally:
+                env.close()

@@ -30,7 +30,7 @@ ALLOWED_CLASS_PREFIXES = ("simple_game.", "stable_baselines3.", "sb3_contrib.", 
 ALGORITHMS: dict[str, str] = {
     "ppo": "stable_baselines3.PPO",
     "a2c": "stable_baselines3.A2C",
-    "dqn": "stable_baselines3.DQN",
+    "dqn": "simple_game.agents.dqn.DQN",  # SB3's DQN, bit-identical by default, plus Double/PER/dueling
     "qrdqn": "sb3_contrib.QRDQN",
 }
 # Constructor arguments simple-game fills in itself; a config may not set them.

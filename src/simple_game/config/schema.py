@@ -25,6 +25,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+class RewardShapingConfig(_Strict):
+    """Penalties added to the training reward (never to evaluation or to logged game scores).
+
+    Off by default. Both act after reward clipping (docs/decisions.md, section 14).
+    """
+
+    living_penalty: Float = Field(
+        default=0.0, ge=0.0, allow_inf_nan=False, description="subtracted from the training reward at every agent step"
+    )
+    life_loss_penalty: Float = Field(
+        default=0.0, ge=0.0, allow_inf_nan=False, description="subtracted from the training reward when a life is lost"
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.living_penalty > 0 or self.life_loss_penalty > 0
+
+
 class EnvConfig(_Strict):
     """How the Atari game is emulated and preprocessed (see docs/rl_primer.md)."""
 
@@ -33,13 +51,28 @@ class EnvConfig(_Strict):
     n_envs: Int = Field(default=8, gt=0, le=256)
     frame_stack: Int = Field(default=4, gt=0, le=16)
     backend: Literal["auto", "dummy", "subproc", "ale_vector"] = "auto"
-    noop_max: Int = Field(default=30, ge=0)
-    frame_skip: Int = Field(default=4, gt=0)
+    noop_max: Int = Field(
+        default=30, ge=0, description="up to this many no-op frames (a random number) at each game reset"
+    )
+    frame_skip: Int = Field(default=4, gt=0, description="emulator frames per agent step (the action is repeated)")
     screen_size: Int = Field(default=84, ge=36, le=256)
-    terminal_on_life_loss: bool = True
+    terminal_on_life_loss: bool = Field(
+        default=True, description="training only: a lost life ends the agent's episode (the game goes on)"
+    )
     clip_reward: bool = True
-    max_frames_per_episode: Int = Field(default=108_000, gt=0)
+    max_frames_per_episode: Int = Field(
+        default=108_000,
+        gt=0,
+        description="emulator frames before a game is cut off: 108,000 is 30 minutes at 60 fps, "
+        "27,000 agent steps with frame_skip 4",
+    )
     repeat_action_probability: Optional[Float] = Field(default=None, ge=0.0, le=1.0)
+    full_action_space: bool = Field(
+        default=False, description="all 18 joystick actions instead of the game's minimal set (Breakout: 4)"
+    )
+    reward_shaping: RewardShapingConfig = Field(
+        default_factory=RewardShapingConfig, description="training only: penalties added to the reward"
+    )
 
     @field_validator("game")
     @classmethod
@@ -55,12 +88,29 @@ class EnvConfig(_Strict):
 
 
 class EvalConfig(_Strict):
-    """Periodic evaluation on a separate env: full games, raw scores."""
+    """Periodic evaluation on a separate env: whole games, raw scores, ``simple-game evaluate``'s protocol.
+
+    By default every algorithm plays the policy's greedy action, replaced by a uniformly random
+    one with probability 0.05 (the DQN papers' rule); DQN's own exploration rate is not used.
+    So ``best.zip``, the eval curve and ``simple-game evaluate`` measure the same thing
+    (docs/rl_primer.md section 12). A run's old config.yaml without ``epsilon`` gets 0.05.
+    """
 
     freq: Int = Field(default=250_000, ge=0, description="agent steps between evaluations; 0 disables")
-    episodes: Int = Field(default=10, gt=0)
+    episodes: Int = Field(default=10, gt=0, description="whole games (all lives) per evaluation")
     n_envs: Int = Field(default=1, gt=0, le=64)
-    deterministic: bool = False
+    deterministic: bool = Field(
+        default=True,
+        description="true: the policy's greedy (most likely) action; false: PPO/A2C sample their actions "
+        "from the policy's distribution (DQN and QR-DQN stay greedy)",
+    )
+    epsilon: Float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="probability that a uniformly random action replaces the policy's, for every algorithm "
+        "(as simple-game evaluate --epsilon); 0 plays the policy's actions only",
+    )
 
 
 class CheckpointConfig(_Strict):
@@ -74,7 +124,9 @@ class LoggingConfig(_Strict):
     progress_bar: bool = True
     tensorboard: bool = True
     log_interval: Int = Field(
-        default=1, gt=0, description="SB3 log_interval: iterations (on-policy) or episodes (off-policy)"
+        default=1,
+        gt=0,
+        description="SB3 log_interval: iterations (on-policy) or episodes (off-policy; a lost life ends one)",
     )
 
 

@@ -8,7 +8,8 @@ An Atari observation here is the standard DeepMind preprocessing (Mnih et al. 20
   (Atari sprites flicker between frames);
 - frames shrunk to 84x84 grayscale, and the last 4 (or 8) stacked so motion is visible;
 - for training only: an episode ends when a life is lost and rewards are clipped to -1/0/+1,
-  which makes one set of hyperparameters work across games.
+  which makes one set of hyperparameters work across games (``env.terminal_on_life_loss`` and
+  ``env.clip_reward``, on every backend); optionally shaped (``env.reward_shaping``, :mod:`.shaping`).
 
 Evaluation plays whole games with raw scores: that is the number people report. Training
 statistics (``rollout/ep_rew_mean``) are also whole-game raw scores, because SB3's ``Monitor``
@@ -22,8 +23,8 @@ Backends: ``dummy`` (all envs in this process), ``subproc`` (one process per env
 ``ale_vector`` (ale-py's C++ ``AtariVectorEnv``: threads, preprocessing and stacking in C++).
 
 Modules: :mod:`.atari` (one preprocessed env, gymnasium ids, emulator settings), :mod:`.vector`
-(vector envs and backends), :mod:`.ale_vector` (the C++ backend as an SB3 ``VecEnv``) and
-:mod:`.roms` (are the ROMs installed?).
+(vector envs and backends), :mod:`.ale_vector` (the C++ backend as an SB3 ``VecEnv``),
+:mod:`.shaping` (training-only reward penalties) and :mod:`.roms` (are the ROMs installed?).
 """
 
 from __future__ import annotations
@@ -40,10 +41,11 @@ import torch  # noqa: F401
 import stable_baselines3  # noqa: F401
 
 # isort: split
-import ale_py  # noqa: F401
+import ale_py
 import gymnasium  # noqa: F401
 
 from simple_game.envs.atari import action_meanings, ale_kwargs, gym_id, make_atari_env, register_ale
+from simple_game.envs.shaping import SHAPED_RETURN_KEY, RewardShaping
 from simple_game.envs.vector import (
     EVAL_SEED_OFFSET,
     ale_vector_available,
@@ -52,6 +54,10 @@ from simple_game.envs.vector import (
     make_vec_env,
     resolve_backend,
 )
+
+# ale-py prints "A.L.E: Arcade Learning Environment ... [Powered by Stella]" on stderr each time a
+# process starts an emulator; errors still get through. Subprocess workers import this package too.
+ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)
 
 __all__ = [
     "EVAL_SEED_OFFSET",
@@ -65,4 +71,6 @@ __all__ = [
     "make_eval_env",
     "resolve_backend",
     "ale_vector_available",
+    "RewardShaping",
+    "SHAPED_RETURN_KEY",
 ]

@@ -26,19 +26,23 @@ What this module adds
 
     * SB3 same-step autoreset: a finished env returns the first observation of its next
       episode, with ``infos[i]["terminal_observation"]`` (and ``"TimeLimit.truncated"``).
-    * Training mode (``training=True``): a life loss ends the *agent's* episode (``done``)
-      while the game goes on, the frame stack restarts from zeros (as ``VecFrameStack``
-      does after a ``done``), FIRE is pressed on the next step in games that need it
-      (``FireResetEnv``), and rewards are clipped to their sign (``ClipRewardEnv``).
+    * ``terminal_on_life_loss``: a life loss ends the *agent's* episode (``done``) while the
+      game goes on, the frame stack restarts from zeros (as ``VecFrameStack`` does after a
+      ``done``) and FIRE is pressed on the next step in games that need it (``FireResetEnv``
+      acts at every reset, and with ``EpisodicLifeEnv`` a life loss is a reset).
+    * ``clip_reward``: rewards are clipped to their sign (``ClipRewardEnv``).
+    * Both are on in a training env and off in an evaluation env (``training``), and each can
+      be set on its own, exactly as ``env.terminal_on_life_loss`` and ``env.clip_reward`` act
+      on the SB3 wrapper path.
     * ``infos[i]["episode"] = {"r", "l", "t"}`` is emitted only at the true game over, with
       the *raw* score of the whole game (all lives), as SB3's ``Monitor`` would, so
       ``rollout/ep_rew_mean`` and ``evaluate_policy`` report real game scores.
 
 Known differences from the SB3 wrapper path (none changes what is learned in practice)
-    * After a training life loss SB3's ``EpisodicLifeEnv``/``FireResetEnv`` play hidden
+    * After a life loss that ends an episode SB3's ``EpisodicLifeEnv``/``FireResetEnv`` play hidden
       NOOP, FIRE and UP steps before the agent sees the new life. The C++ env cannot step a
       single game on its own, so here the agent sees the new life at once and its first
-      action is replaced by FIRE (only in games with FIRE, only in training mode).
+      action is replaced by FIRE (only in games with FIRE, only with terminal_on_life_loss).
     * Game resets are done in C++: one FIRE frame plus random no-ops, 1..noop_max-1 frames
       in all, versus SB3's uniform(1, noop_max) no-ops then a FIRE and an UP agent step.
       Same seed therefore does not mean same trajectory as the SB3 path.
@@ -111,8 +115,12 @@ class AleVectorEnv(VecEnv):
     :param seed: env ``i`` is seeded with ``seed + i`` at the first ``reset()``.
     :param frame_stack: number of stacked 84x84 grayscale frames (channel-first).
     :param repeat_action_probability: sticky actions; 0.0 classic protocol, 0.25 modern (v5).
-    :param training: True: a life loss ends the agent's episode and rewards are
-        sign-clipped. False: whole games and raw rewards (evaluation).
+    :param training: the default of the next two switches: True for a training env (both on),
+        False for an evaluation env (whole games, raw rewards).
+    :param clip_reward: rewards clipped to their sign (None: ``training``).
+    :param terminal_on_life_loss: a life loss ends the agent's episode, the game goes on, and
+        FIRE starts the next life in games that need it (None: ``training``).
+    :param full_action_space: all 18 joystick actions instead of the game's minimal set.
     :param noop_max: up to this many no-op frames after each game reset.
     :param frame_skip: emulator frames per agent step (max-pooled over the last two).
     :param screen_size: observation height and width.
@@ -129,18 +137,20 @@ class AleVectorEnv(VecEnv):
         frame_stack: int = 4,
         repeat_action_probability: float = 0.0,
         training: bool = True,
+        clip_reward: bool | None = None,
+        terminal_on_life_loss: bool | None = None,
+        full_action_space: bool = False,
         noop_max: int = 30,
         frame_skip: int = 4,
         screen_size: int = 84,
         max_frames_per_episode: int = 108_000,
         num_threads: int = 0,
     ) -> None:
-        if n_envs < 1:
-            raise ValueError(f"n_envs must be >= 1, got {n_envs}")
-        if frame_stack < 1:
-            raise ValueError(f"frame_stack must be >= 1, got {frame_stack}")
+        if n_envs < 1 or frame_stack < 1:
+            raise ValueError(f"n_envs and frame_stack must be >= 1, got {n_envs} and {frame_stack}")
         self.game = game
-        self.training = bool(training)
+        self.clip_reward = bool(training if clip_reward is None else clip_reward)
+        self.terminal_on_life_loss = bool(training if terminal_on_life_loss is None else terminal_on_life_loss)
         self.frame_stack = int(frame_stack)
         self.frame_skip = int(frame_skip)
         self._venv: AtariVectorEnv | None = AtariVectorEnv(
@@ -149,6 +159,7 @@ class AleVectorEnv(VecEnv):
             num_threads=num_threads,
             max_num_frames_per_episode=max_frames_per_episode,
             repeat_action_probability=repeat_action_probability,
+            full_action_space=full_action_space,
             autoreset_mode=AutoresetMode.SAME_STEP,
             img_height=screen_size,
             img_width=screen_size,
@@ -169,14 +180,13 @@ class AleVectorEnv(VecEnv):
         self.action_meanings: list[str] = [a.name for a in action_set]
         # FireResetEnv semantics: FIRE after every (soft) reset in games that have it.
         self._fire_action = action_set.index(ale_py.Action.FIRE) if ale_py.Action.FIRE in action_set else -1
-        observation_space = spaces.Box(0, 255, (frame_stack, screen_size, screen_size), np.uint8)
-        action_space = spaces.Discrete(len(action_set))
         self._init_bookkeeping(n_envs)
         self.num_envs = n_envs
-        self.observation_space = observation_space  # the stand-in sub-envs below read these
-        self.action_space = action_space
+        # Set before VecEnv.__init__ because the stand-in sub-envs below read them.
+        self.observation_space = spaces.Box(0, 255, (frame_stack, screen_size, screen_size), np.uint8)
+        self.action_space = spaces.Discrete(len(action_set))
         self._sub_envs: list[_SubEnv] = [_SubEnv(self, i) for i in range(n_envs)]
-        super().__init__(n_envs, observation_space, action_space)
+        super().__init__(n_envs, self.observation_space, self.action_space)
         self.seed(seed)
 
     def _init_bookkeeping(self, n_envs: int) -> None:
@@ -240,15 +250,10 @@ class AleVectorEnv(VecEnv):
         self._ep_return += raw
         self._ep_len += 1
         lives = info["lives"]  # after an autoreset: the new game's lives
-        if self.training:
-            # EpisodicLifeEnv: 0 < lives < previous lives ends the agent's episode.
-            life_lost = (lives < self._lives) & (lives > 0) & ~game_over
-            dones = game_over | life_lost
-            rewards = np.sign(raw)
-        else:
-            life_lost = None
-            dones = game_over
-            rewards = raw
+        dones = game_over
+        if self.terminal_on_life_loss:  # EpisodicLifeEnv: 0 < lives < previous lives ends the agent's episode
+            dones = game_over | ((lives < self._lives) & (lives > 0) & ~game_over)
+        rewards = np.sign(raw) if self.clip_reward else raw
         self._lives[:] = lives
 
         final_obs = info.get("final_obs")
@@ -281,7 +286,7 @@ class AleVectorEnv(VecEnv):
             self._n_fire_pending -= 1
 
     def _end_life(self, i: int, info: dict[str, Any], obs: np.ndarray) -> None:
-        """Life lost in training, the game goes on: a new agent episode starts from this frame."""
+        """Life lost (terminal_on_life_loss), the game goes on: a new agent episode starts from this frame."""
         info["terminal_observation"] = obs[i].copy()
         info["TimeLimit.truncated"] = False
         if self.frame_stack > 1:  # VecFrameStack zeroes the stack of a done env ...
@@ -297,7 +302,7 @@ class AleVectorEnv(VecEnv):
     def _mask_stale_frames(self, obs: np.ndarray, final_obs: np.ndarray | None, game_over: np.ndarray) -> None:
         """Zero the frames from before a life loss that the C++ stack still holds.
 
-        After a life loss (training mode) the agent's episode restarts, and SB3's
+        After a life loss (terminal_on_life_loss) the agent's episode restarts, and SB3's
         ``VecFrameStack`` would show ``[0, 0, 0, f]``, then ``[0, 0, f, f']`` ... The C++
         stack is never told about the soft reset, so this blanks its older frames for the
         next ``frame_stack - 1`` steps. Only envs that recently lost a life are touched.
@@ -357,8 +362,10 @@ class AleVectorEnv(VecEnv):
         equivalent: list[type] = [Monitor, sb3_atari.NoopResetEnv, sb3_atari.MaxAndSkipEnv, sb3_atari.WarpFrame]
         if self._fire_action >= 0:
             equivalent.append(sb3_atari.FireResetEnv)
-        if self.training:
-            equivalent += [sb3_atari.EpisodicLifeEnv, sb3_atari.ClipRewardEnv]
+        if self.terminal_on_life_loss:
+            equivalent.append(sb3_atari.EpisodicLifeEnv)
+        if self.clip_reward:
+            equivalent.append(sb3_atari.ClipRewardEnv)
         wrapped = any(issubclass(cls, wrapper_class) for cls in equivalent)
         return [wrapped for _ in self._get_indices(indices)]
 

@@ -50,11 +50,14 @@ def gym_id(game: str) -> str:
 
 
 def ale_kwargs(cfg: EnvConfig) -> dict[str, Any]:
-    """Emulator settings: every emulator frame is exposed (we skip frames ourselves, with max-pooling)."""
+    """Emulator settings: every emulator frame is exposed (we skip frames ourselves, with max-pooling).
+
+    ``full_action_space``: all 18 joystick actions, or the game's minimal set (Breakout: 4).
+    """
     return {
         "frameskip": 1,
         "repeat_action_probability": cfg.sticky_probability,
-        "full_action_space": False,
+        "full_action_space": cfg.full_action_space,
         "max_num_frames_per_episode": cfg.max_frames_per_episode,
     }
 
@@ -92,7 +95,7 @@ def _meanings(env: gym.Env) -> list[str]:
 
 
 def action_meanings(cfg: EnvConfig) -> list[str]:
-    """The game's minimal action set, e.g. ``['NOOP', 'FIRE', 'RIGHT', 'LEFT']`` for Breakout."""
+    """The agent's actions, e.g. ``['NOOP', 'FIRE', 'RIGHT', 'LEFT']`` for Breakout (18 with full_action_space)."""
     register_ale()
     env = gym.make(gym_id(cfg.game), **ale_kwargs(cfg))
     try:

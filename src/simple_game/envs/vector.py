@@ -3,7 +3,7 @@
 Backends: ``dummy`` (all envs in this process, SB3's ``DummyVecEnv``), ``subproc`` (one
 process per env, ``SubprocVecEnv``) and ``ale_vector`` (ale-py's C++ ``AtariVectorEnv``:
 threads, preprocessing and stacking in C++; see :mod:`.ale_vector`). Training and evaluation
-envs differ in the preprocessing (life loss, clipping) and in their seed streams.
+envs differ in the preprocessing (life loss, clipping, reward shaping) and in their seed streams.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv,
 
 from simple_game.config import EnvConfig
 from simple_game.envs.atari import make_atari_env
+from simple_game.envs.shaping import RewardShaping
 from simple_game.errors import SimpleGameError
 
 try:  # ale-py >= 0.10 has the C++ vector env; without it the SB3 backends still work
@@ -67,7 +68,10 @@ def _ale_vector_env(cfg: EnvConfig, n_envs: int, *, training: bool, seed: int) -
         seed=seed,
         frame_stack=cfg.frame_stack,
         repeat_action_probability=cfg.sticky_probability,
-        training=training,
+        # Evaluation envs play whole games with raw rewards, whatever the config says for training.
+        clip_reward=training and cfg.clip_reward,
+        terminal_on_life_loss=training and cfg.terminal_on_life_loss,
+        full_action_space=cfg.full_action_space,
         noop_max=cfg.noop_max,
         frame_skip=cfg.frame_skip,
         screen_size=cfg.screen_size,
@@ -114,8 +118,15 @@ def make_vec_env(
 
 
 def make_train_env(cfg: EnvConfig, seed: int) -> VecEnv:
-    """Training envs: life loss ends an episode, rewards clipped (statistics stay raw)."""
-    return make_vec_env(cfg, training=True, seed=seed)
+    """Training envs: life loss ends an episode, rewards clipped, shaped if asked (statistics stay raw).
+
+    ``env.reward_shaping`` wraps whichever backend made the env, so the penalties act on all of them.
+    """
+    env = make_vec_env(cfg, training=True, seed=seed)
+    shaping = cfg.reward_shaping
+    if shaping.active:
+        env = RewardShaping(env, living_penalty=shaping.living_penalty, life_loss_penalty=shaping.life_loss_penalty)
+    return env
 
 
 def make_eval_env(cfg: EnvConfig, seed: int, n_envs: int = 1) -> VecEnv:
