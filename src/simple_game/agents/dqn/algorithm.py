@@ -1,0 +1,174 @@
+"""SB3's DQN with Double DQN, prioritized replay and n-step returns, each off by default.
+
+With every option at its default this trains exactly as ``stable_baselines3.DQN`` (same
+random draws, same operations, bit-identical weights; ``tests/test_dqn_algorithm.py`` checks
+it), so checkpoints, callbacks, logging and ``--resume`` behave as for SB3's DQN.
+
+- ``double=True`` (van Hasselt et al. 2016): the max over the target network's values is
+  biased upwards (the max of noisy estimates overestimates); Double DQN lets the online
+  network pick the next action and the target network score it:
+  ``y = r + gamma * Q_target(s', argmax_a Q_online(s', a))``.
+- ``replay_buffer_class=PrioritizedReplayBuffer``: see :mod:`.prioritized`; the loss of each
+  sample is scaled by its importance weight and its priority becomes its new ``|TD error|``.
+- ``n_steps`` (SB3's own argument): n-step returns. Uniform replay uses SB3's
+  ``NStepReplayBuffer`` as is; with prioritized replay ``n_steps`` and ``gamma`` are handed to
+  :class:`PrioritizedReplayBuffer`, which computes the same returns.
+- ``policy="DuelingCnnPolicy"``: the dueling network of :mod:`.dueling`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from typing import Any, ClassVar, Optional
+
+import numpy as np
+import torch as th
+from stable_baselines3 import DQN as SB3DQN
+from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, ReplayBufferSamples, Schedule
+from stable_baselines3.dqn.policies import DQNPolicy
+from torch.nn import functional as F
+
+from simple_game.agents.dqn.dueling import DuelingCnnPolicy
+from simple_game.agents.dqn.prioritized import PrioritizedBatch, PrioritizedReplayBuffer
+
+__all__ = ["DQN"]
+
+
+class DQN(SB3DQN):
+    """``stable_baselines3.DQN`` plus ``double``; takes ``PrioritizedReplayBuffer`` and ``DuelingCnnPolicy``.
+
+    :param double: Double DQN targets (the online network chooses, the target network evaluates).
+    The other arguments are SB3's, with SB3's defaults.
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        **SB3DQN.policy_aliases,
+        "DuelingCnnPolicy": DuelingCnnPolicy,
+    }
+
+    def __init__(  # noqa: PLR0913 - SB3's signature, listed so the config check sees every argument
+        self,
+        policy: str | type[DQNPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 1e-4,
+        buffer_size: int = 1_000_000,
+        learning_starts: int = 100,
+        batch_size: int = 32,
+        tau: float = 1.0,
+        gamma: float = 0.99,
+        train_freq: int | tuple[int, str] = 4,
+        gradient_steps: int = 1,
+        replay_buffer_class: Optional[type[ReplayBuffer]] = None,
+        replay_buffer_kwargs: Optional[dict[str, Any]] = None,
+        optimize_memory_usage: bool = False,
+        n_steps: int = 1,
+        target_update_interval: int = 10000,
+        exploration_fraction: float = 0.1,
+        exploration_initial_eps: float = 1.0,
+        exploration_final_eps: float = 0.05,
+        max_grad_norm: float = 10,
+        double: bool = False,
+        stats_window_size: int = 100,
+        tensorboard_log: Optional[str] = None,
+        policy_kwargs: Optional[dict[str, Any]] = None,
+        verbose: int = 0,
+        seed: Optional[int] = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ) -> None:
+        args = {k: v for k, v in locals().items() if k not in ("self", "__class__", "double", "_init_setup_model")}
+        super().__init__(**args, _init_setup_model=False)
+        self.double = bool(double)
+        if _init_setup_model:
+            self._setup_model()
+
+    def _setup_model(self) -> None:
+        """SB3's setup; a prioritized buffer gets the algorithm's ``n_steps`` and ``gamma``."""
+        buffer_class = self.replay_buffer_class
+        prioritized = isinstance(buffer_class, type) and issubclass(buffer_class, PrioritizedReplayBuffer)
+        if prioritized:
+            for key, value in (("n_steps", self.n_steps), ("gamma", self.gamma)):
+                given = self.replay_buffer_kwargs.setdefault(key, value)
+                if given != value:
+                    raise ValueError(f"replay_buffer_kwargs.{key}: set hyperparams.{key} instead ({given} != {value})")
+        if self.optimize_memory_usage and (prioritized or self.n_steps > 1):
+            raise ValueError("optimize_memory_usage: true does not work with n_steps > 1 or PrioritizedReplayBuffer")
+        _check_buffer_kwargs(buffer_class or (NStepReplayBuffer if self.n_steps > 1 else ReplayBuffer), self)
+        with warnings.catch_warnings():
+            if prioritized:  # SB3 warns that a custom buffer ignores n_steps; ours was just given it
+                warnings.filterwarnings("ignore", message=r"`n_steps=\d+` is ignored")
+            super()._setup_model()
+
+    def train(self, gradient_steps: int, batch_size: int = 100) -> None:
+        """SB3's DQN update, op for op, with the Double target and the prioritized loss when enabled."""
+        self.policy.set_training_mode(True)
+        self._update_learning_rate(self.policy.optimizer)
+        buffer = self.replay_buffer
+        assert buffer is not None
+        prioritized = isinstance(buffer, PrioritizedReplayBuffer)
+        beta = buffer.beta(self._current_progress_remaining) if isinstance(buffer, PrioritizedReplayBuffer) else 1.0
+        losses, weight_means = [], []
+        for _ in range(gradient_steps):
+            batch: Optional[PrioritizedBatch] = None
+            if isinstance(buffer, PrioritizedReplayBuffer):
+                batch = buffer.sample_prioritized(batch_size, beta, env=self._vec_normalize_env)
+                replay_data = batch.samples
+                weight_means.append(float(batch.weights.mean()))
+            else:
+                replay_data = buffer.sample(batch_size, env=self._vec_normalize_env)
+            loss = self._loss(replay_data, batch)
+            losses.append(loss.item())
+            self.policy.optimizer.zero_grad()
+            loss.backward()
+            th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+            self.policy.optimizer.step()
+        self._n_updates += gradient_steps
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        self.logger.record("train/loss", np.mean(losses))
+        if prioritized:
+            self.logger.record("train/per_beta", beta)
+            self.logger.record("train/per_weight_mean", np.mean(weight_means))
+
+    def _loss(self, replay_data: ReplayBufferSamples, batch: Optional[PrioritizedBatch]) -> th.Tensor:
+        """Huber loss between Q(s, a) and the TD target; importance-weighted, with new priorities, under PER."""
+        discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
+        with th.no_grad():
+            next_q_values = self.next_q_values(replay_data.next_observations)
+            target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q_values
+        current_q_values = self.q_net(replay_data.observations)
+        current_q_values = th.gather(current_q_values, dim=1, index=replay_data.actions.long())
+        if batch is None:
+            return F.smooth_l1_loss(current_q_values, target_q_values)
+        td_errors = (current_q_values - target_q_values).detach().cpu().numpy()
+        assert isinstance(self.replay_buffer, PrioritizedReplayBuffer)
+        self.replay_buffer.update_priorities(batch.batch_inds, batch.env_inds, td_errors)
+        elementwise = F.smooth_l1_loss(current_q_values, target_q_values, reduction="none")
+        return (batch.weights * elementwise).mean()
+
+    def next_q_values(self, next_observations: th.Tensor) -> th.Tensor:
+        """The value of the next state, ``(batch, 1)``: max of the target network, or Double DQN's."""
+        target_values = self.q_net_target(next_observations)
+        if self.double:
+            next_actions = self.q_net(next_observations).argmax(dim=1, keepdim=True)
+            return th.gather(target_values, dim=1, index=next_actions)
+        best, _ = target_values.max(dim=1)
+        return best.reshape(-1, 1)
+
+
+def _check_buffer_kwargs(buffer_class: type, model: DQN) -> None:
+    """An option the buffer does not take is a ``ValueError`` naming ``replay_buffer_kwargs``."""
+    parameters = inspect.signature(buffer_class).parameters
+    accepted = set(parameters)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):  # NStepReplayBuffer(**kwargs)
+        accepted |= set(inspect.signature(ReplayBuffer).parameters)
+    own = {"buffer_size", "observation_space", "action_space", "device", "n_envs", "optimize_memory_usage"}
+    allowed = sorted(accepted - own - {"args", "kwargs"})
+    for key in model.replay_buffer_kwargs:
+        if key not in accepted or key in own:
+            raise ValueError(
+                f"replay_buffer_kwargs.{key}: unknown option for {buffer_class.__name__} "
+                f"(allowed: {', '.join(allowed) or 'none'})"
+            )
