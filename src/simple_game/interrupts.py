@@ -73,13 +73,20 @@ def interrupt_handlers(exiting: bool = False) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def critical_section() -> Iterator[None]:
-    """A signal arriving inside is raised when the block ends, so a save is never cut short."""
-    _GUARD.depth += 1
+def _counted(attr: str) -> Iterator[None]:
+    """Raise one of the guard's nesting counters for the duration of the block."""
+    setattr(_GUARD, attr, getattr(_GUARD, attr) + 1)
     try:
         yield
     finally:
-        _GUARD.depth -= 1
+        setattr(_GUARD, attr, getattr(_GUARD, attr) - 1)
+
+
+@contextlib.contextmanager
+def critical_section() -> Iterator[None]:
+    """A signal arriving inside is raised when the block ends, so a save is never cut short."""
+    with _counted("depth"):
+        yield
     if _GUARD.depth == 0 and _GUARD.pending is not None and not _GUARD.ignoring:
         signum, _GUARD.pending = _GUARD.pending, None
         _GUARD.raise_for(signum)
@@ -88,9 +95,8 @@ def critical_section() -> Iterator[None]:
 @contextlib.contextmanager
 def ignoring_interrupts() -> Iterator[None]:
     """After the first Ctrl-C: further signals are reported but do not stop the final save."""
-    _GUARD.ignoring += 1
     try:
-        yield
+        with _counted("ignoring"):
+            yield
     finally:
-        _GUARD.ignoring -= 1
         _GUARD.pending = None
