@@ -118,3 +118,38 @@ def test_bad_options_are_value_errors_naming_the_key(extra: dict, needle: str) -
     with pytest.raises(ValueError, match=needle.replace(".", r"\.")):
         DQN("CnnPolicy", env, seed=0, device="cpu", **kwargs)
     env.close()
+
+
+def _logged(model: object, steps: int) -> dict[str, float]:
+    """Train ``model`` with a logger that keeps the last value of every key it writes."""
+    from stable_baselines3.common.logger import KVWriter, Logger
+
+    class Keep(KVWriter):
+        def __init__(self) -> None:
+            self.values: dict[str, float] = {}
+
+        def write(self, key_values: dict, key_excluded: dict, step: int = 0) -> None:
+            self.values.update({k: v for k, v in key_values.items() if isinstance(v, (int, float, np.floating))})
+
+    keep = Keep()
+    model.set_logger(Logger(folder=None, output_formats=[keep]))  # type: ignore[attr-defined]
+    model.learn(total_timesteps=steps, log_interval=1)  # type: ignore[attr-defined]
+    return keep.values
+
+
+WATCHED = ("train/q_mean", "train/q_max", "train/td_error_mean", "train/grad_norm", "rollout/exploration_rate")
+
+
+@pytest.mark.parametrize("prioritized", [False, True])
+def test_dqn_logs_q_td_error_and_grad_norm(prioritized: bool) -> None:
+    """What a DQN user watches (docs/metrics.md) is logged, finite and consistent; PER adds beta and weights."""
+    extra = {"replay_buffer_class": PrioritizedReplayBuffer} if prioritized else {}
+    env, kwargs = _env_and_kwargs(extra)
+    values = _logged(DQN("CnnPolicy", env, seed=3, device="cpu", **kwargs), 320)
+    env.close()
+    assert all(np.isfinite(values[key]) for key in WATCHED), values
+    assert values["train/q_max"] >= values["train/q_mean"]
+    assert values["train/td_error_mean"] > 0 and values["train/grad_norm"] > 0
+    assert ("train/per_beta" in values) == ("train/per_weight_mean" in values) == prioritized
+    if prioritized:
+        assert 0.4 <= values["train/per_beta"] <= 1.0 and 0.0 < values["train/per_weight_mean"] <= 1.0

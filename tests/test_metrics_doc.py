@@ -28,6 +28,15 @@ ALWAYS_DOCUMENTED = [
     "eval/std_score",
     "eval/mean_length",
     "eval/best_mean_score",
+    # simple_game's reward-shaping callback (callbacks/shaping.py), only with env.reward_shaping
+    "rollout/shaped_return_mean",
+    # simple_game's DQN (agents/dqn/algorithm.py); the tiny runs below train SB3's classes
+    "train/q_mean",
+    "train/q_max",
+    "train/td_error_mean",
+    "train/grad_norm",
+    "train/per_beta",  # with PrioritizedReplayBuffer only
+    "train/per_weight_mean",
     # SB3 keys that appear only with some settings
     "rollout/success_rate",  # envs that report info["is_success"]
     "train/clip_range_vf",  # PPO with clip_range_vf set

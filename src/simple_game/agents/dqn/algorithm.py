@@ -103,14 +103,20 @@ class DQN(SB3DQN):
             super()._setup_model()
 
     def train(self, gradient_steps: int, batch_size: int = 100) -> None:
-        """SB3's DQN update, op for op, with the Double target and the prioritized loss when enabled."""
+        """SB3's DQN update, op for op, with the Double target and the prioritized loss when enabled.
+
+        Beside SB3's ``train/loss`` it logs what a DQN user watches (docs/metrics.md):
+        ``train/q_mean`` and ``train/q_max`` of the chosen actions' ``Q(s, a)``,
+        ``train/td_error_mean`` (mean ``|Q(s, a) - target|``) and ``train/grad_norm`` (before
+        clipping). They are read from tensors the update computes anyway, so no number changes.
+        """
         self.policy.set_training_mode(True)
         self._update_learning_rate(self.policy.optimizer)
         buffer = self.replay_buffer
         assert buffer is not None
         prioritized = isinstance(buffer, PrioritizedReplayBuffer)
         beta = buffer.beta(self._current_progress_remaining) if isinstance(buffer, PrioritizedReplayBuffer) else 1.0
-        losses, weight_means = [], []
+        losses, weight_means, stats = [], [], []
         for _ in range(gradient_steps):
             batch: Optional[PrioritizedBatch] = None
             if isinstance(buffer, PrioritizedReplayBuffer):
@@ -119,34 +125,53 @@ class DQN(SB3DQN):
                 weight_means.append(float(batch.weights.mean()))
             else:
                 replay_data = buffer.sample(batch_size, env=self._vec_normalize_env)
-            loss = self._loss(replay_data, batch)
+            loss, chosen_q, td_errors = self._loss(replay_data, batch)
             losses.append(loss.item())
             self.policy.optimizer.zero_grad()
             loss.backward()
-            th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+            grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
             self.policy.optimizer.step()
+            stats.append(_update_stats(chosen_q, td_errors, grad_norm))
         self._n_updates += gradient_steps
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/loss", np.mean(losses))
+        self._record_update_stats(stats)
         if prioritized:
             self.logger.record("train/per_beta", beta)
             self.logger.record("train/per_weight_mean", np.mean(weight_means))
 
-    def _loss(self, replay_data: ReplayBufferSamples, batch: Optional[PrioritizedBatch]) -> th.Tensor:
-        """Huber loss between Q(s, a) and the TD target; importance-weighted, with new priorities, under PER."""
+    def _record_update_stats(self, stats: list[th.Tensor]) -> None:
+        """Log this round's Q, TD-error and gradient-norm figures; one device-to-host copy for all steps."""
+        if not stats:
+            return
+        rows = th.stack(stats).cpu().numpy()  # (gradient_steps, 4): q mean, q max, mean |TD error|, grad norm
+        self.logger.record("train/q_mean", float(rows[:, 0].mean()))
+        self.logger.record("train/q_max", float(rows[:, 1].max()))
+        self.logger.record("train/td_error_mean", float(rows[:, 2].mean()))
+        self.logger.record("train/grad_norm", float(rows[:, 3].mean()))
+
+    def _loss(
+        self, replay_data: ReplayBufferSamples, batch: Optional[PrioritizedBatch]
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
+        """Huber loss between Q(s, a) and the TD target; importance-weighted, with new priorities, under PER.
+
+        Returns the loss, the chosen actions' ``Q(s, a)`` and the TD errors ``Q(s, a) - target``
+        (both detached, ``(batch, 1)``).
+        """
         discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
         with th.no_grad():
             next_q_values = self.next_q_values(replay_data.next_observations)
             target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q_values
         current_q_values = self.q_net(replay_data.observations)
         current_q_values = th.gather(current_q_values, dim=1, index=replay_data.actions.long())
+        chosen_q = current_q_values.detach()
+        td_errors = chosen_q - target_q_values
         if batch is None:
-            return F.smooth_l1_loss(current_q_values, target_q_values)
-        td_errors = (current_q_values - target_q_values).detach().cpu().numpy()
+            return F.smooth_l1_loss(current_q_values, target_q_values), chosen_q, td_errors
         assert isinstance(self.replay_buffer, PrioritizedReplayBuffer)
-        self.replay_buffer.update_priorities(batch.batch_inds, batch.env_inds, td_errors)
+        self.replay_buffer.update_priorities(batch.batch_inds, batch.env_inds, td_errors.cpu().numpy())
         elementwise = F.smooth_l1_loss(current_q_values, target_q_values, reduction="none")
-        return (batch.weights * elementwise).mean()
+        return (batch.weights * elementwise).mean(), chosen_q, td_errors
 
     def next_q_values(self, next_observations: th.Tensor) -> th.Tensor:
         """The value of the next state, ``(batch, 1)``: max of the target network, or Double DQN's."""
@@ -156,6 +181,12 @@ class DQN(SB3DQN):
             return th.gather(target_values, dim=1, index=next_actions)
         best, _ = target_values.max(dim=1)
         return best.reshape(-1, 1)
+
+
+def _update_stats(chosen_q: th.Tensor, td_errors: th.Tensor, grad_norm: th.Tensor) -> th.Tensor:
+    """One gradient step's ``[mean Q, max Q, mean |TD error|, grad norm]``, left on the device."""
+    with th.no_grad():
+        return th.stack((chosen_q.mean(), chosen_q.max(), td_errors.abs().mean(), grad_norm.to(chosen_q)))
 
 
 def _check_buffer_kwargs(buffer_class: type, model: DQN) -> None:
