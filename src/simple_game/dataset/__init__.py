@@ -24,8 +24,9 @@ The rooms: :mod:`~simple_game.dataset.format` (names, seeds, split, JSON, PNG),
 :mod:`~simple_game.dataset.manifest` (manifest and actions files), :mod:`~simple_game.dataset.episode`
 (the env and the loop that plays one episode), :mod:`~simple_game.dataset.plan` (tiers and their
 policies), :mod:`~simple_game.dataset.writer` (collection, resume), :mod:`~simple_game.dataset.verify`
-(replay), :mod:`~simple_game.dataset.reader` (reading) and :mod:`~simple_game.dataset.windows`
-(the PyTorch windows).
+(replay), :mod:`~simple_game.dataset.reader` (reading), :mod:`~simple_game.dataset.windows`
+(the PyTorch windows), :mod:`~simple_game.dataset.npz` and :mod:`~simple_game.dataset.pack`
+(packed shards) and :mod:`~simple_game.dataset.minari_export` (Minari, an optional extra).
 
 Every name below is imported on first use (PEP 562), so ``from simple_game.dataset import
 open_dataset`` loads numpy and OpenCV only; recording, replay and :class:`FrameWindows` bring
@@ -74,6 +75,9 @@ if TYPE_CHECKING:
         tier_fingerprint,
         versions,
     )
+    from simple_game.dataset.minari_export import export_minari, minari_id
+    from simple_game.dataset.npz import read_shard, sha256_file, shard_problems, shard_table, write_shard
+    from simple_game.dataset.pack import PackReport, pack_dataset
     from simple_game.dataset.plan import (
         AgentPolicy,
         CollectionPlan,
@@ -99,7 +103,20 @@ if TYPE_CHECKING:
 
 # Submodules in the order a public name is looked for: the light ones (numpy, OpenCV) first, then
 # torch (windows), then the emulator (episode, verify, plan, writer).
-_SEARCH_ORDER = ("format", "reader", "manifest", "windows", "episode", "verify", "plan", "writer")
+_SEARCH_ORDER = (
+    "format",
+    "npz",
+    "reader",
+    "pack",
+    "manifest",
+    "windows",
+    "episode",
+    "verify",
+    "plan",
+    "writer",
+    "minari_export",
+    "tables",
+)
 _SUBMODULES = set(_SEARCH_ORDER)
 
 __all__ = [
@@ -122,6 +139,7 @@ __all__ = [
     "FrameWriter",
     "MANIFEST",
     "PAIRING",
+    "PackReport",
     "Policy",
     "RAW_DIR",
     "RandomPolicy",
@@ -141,15 +159,22 @@ __all__ = [
     "episode_id",
     "episode_name",
     "episode_seeds",
+    "export_minari",
     "frame_name",
     "load_manifest",
     "make_env",
+    "minari_id",
     "open_dataset",
+    "pack_dataset",
     "play_episode",
     "public_record",
     "read_json",
     "read_png",
+    "read_shard",
     "replay_key",
+    "sha256_file",
+    "shard_problems",
+    "shard_table",
     "sticky_warning",
     "tier_fingerprint",
     "tier_name",
@@ -158,6 +183,7 @@ __all__ = [
     "versions",
     "write_json",
     "write_png",
+    "write_shard",
 ]
 
 

@@ -17,6 +17,7 @@ is asked for.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from simple_game.dataset.format import (
     read_png,
     tier_name,
 )
+from simple_game.dataset.npz import shard_problems, shard_table
 
 SPLITS = ("train", "validation")
 TierSelection = Union[None, int, str, Iterable[Union[int, str]]]
@@ -152,6 +154,15 @@ class DatasetReader:
                 raise DatasetError(f"{path}: no list of episodes")
             self._episodes += [_info(entry, path) for entry in entries]
         self._by_id = {info.episode_id: info for info in self._episodes}
+        self.shards = shard_table(self.manifest)  # episode id -> its shard's entry (empty: PNGs only)
+        self._open_shards: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._hashed: set[str] = set()  # shards this process has checked against the manifest
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_open_shards"] = OrderedDict()  # a DataLoader worker maps its own shards
+        state["_hashed"] = set()
+        return state
 
     @property
     def game(self) -> str:
@@ -234,11 +245,16 @@ class DatasetReader:
     def load_frames(
         self, episode_id: Union[str, EpisodeInfo], start: int = 0, stop: Optional[int] = None
     ) -> np.ndarray:
-        """Frames ``start .. stop - 1`` of an episode (default: all T + 1) as one uint8 array."""
+        """Frames ``start .. stop - 1`` of an episode (default: all T + 1) as one uint8 array.
+
+        From the episode's shard when the dataset is packed (``collect pack``), else from its PNGs.
+        """
         info = self.episode(episode_id)
         stop = info.frames if stop is None else stop
         if not 0 <= start <= stop <= info.frames:
             raise DatasetError(f"{info.episode_id}: frames {start}..{stop - 1} outside 0..{info.length}")
+        if info.episode_id in self.shards:
+            return np.array(self._shard(info)[start:stop])
         folder = self.root / RAW_DIR / info.episode_id
         out = np.empty((stop - start, *self.frame_shape), dtype=np.uint8)
         for i, t in enumerate(range(start, stop)):
@@ -254,6 +270,26 @@ class DatasetReader:
                 raise DatasetError(f"{path}: frame of shape {frame.shape}, the manifest says {list(out.shape[1:])}")
             out[i] = frame
         return out
+
+    def _shard(self, info: EpisodeInfo) -> np.ndarray:
+        """An episode's shard, checked against the manifest's sha256 when this process first opens it."""
+        frames = self._open_shards.pop(info.episode_id, None)
+        if frames is None:
+            check = info.episode_id not in self._hashed
+            frames, problems = shard_problems(self.root, self.shards[info.episode_id], check_hash=check)
+            if frames is not None and len(frames) != info.frames:
+                problems = [f"shard {self.shards[info.episode_id].get('file')} holds {len(frames)} frames"]
+                frames = None
+            if frames is None:
+                raise DatasetError(
+                    f"{info.episode_id}: {problems[0]}; check the dataset: python -m simple_game.collect verify "
+                    f"{self.root} (or pack it again)"
+                )
+            self._hashed.add(info.episode_id)
+        self._open_shards[info.episode_id] = frames
+        while len(self._open_shards) > 4:  # a mapped shard costs nothing; an inflated one an episode
+            self._open_shards.popitem(last=False)
+        return frames
 
 
 def open_dataset(root: Union[str, Path], *, allow_incomplete: bool = False) -> DatasetReader:

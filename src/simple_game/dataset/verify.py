@@ -20,6 +20,7 @@ from simple_game.config import EnvConfig
 from simple_game.dataset.episode import EpisodeResult, make_env, play_episode
 from simple_game.dataset.format import EPISODE_RECORD, MANIFEST, RAW_DIR, STEP_KEYS, frame_name, read_json, read_png
 from simple_game.dataset.manifest import public_record, versions
+from simple_game.dataset.npz import shard_problems, shard_table
 from simple_game.dataset.reader import load_manifest
 from simple_game.errors import SimpleGameError
 
@@ -115,10 +116,11 @@ def verify_dataset(root: Path, progress: Optional[Callable[[EpisodeCheck], None]
     if have != now:
         report.problems.append(f"recorded with {have}, replaying with {now}: emulation may differ")
     env = make_env(env_cfg, rgb)
+    shards = shard_table(manifest)
     try:
         for tier in manifest.get("tiers", []):
             for record in _tier_episodes(root, tier, report):
-                check = _verify_episode(root, env, record, meanings, rgb)
+                check = _verify_episode(root, env, record, meanings, rgb, shards.get(str(record.get("episode_id"))))
                 report.episodes.append(check)
                 report.frames_checked += check.frames_checked
                 if progress:
@@ -163,8 +165,10 @@ def _unlisted_folders(root: Path, listed: set[str]) -> list[str]:
     return problems
 
 
-def _verify_episode(root: Path, env: gym.Env, record: dict[str, Any], meanings: list[str], rgb: bool) -> EpisodeCheck:
-    """Check one record on its own, then replay it and compare frames and outcomes."""
+def _verify_episode(
+    root: Path, env: gym.Env, record: dict[str, Any], meanings: list[str], rgb: bool, shard: Optional[dict[str, Any]]
+) -> EpisodeCheck:
+    """Check one record on its own, then replay it and compare frames (PNGs and shard) and outcomes."""
     check = EpisodeCheck(str(record.get("episode_id", "?")), split=str(record.get("split", "")))
     try:
         actions = [int(a) for a in record["actions"]]
@@ -182,7 +186,9 @@ def _verify_episode(root: Path, env: gym.Env, record: dict[str, Any], meanings: 
         return check
     _check_frame_files(check, folder)
     _check_own_record(check, folder, record)
-    replay = _replay(env, seed, actions, folder, rgb, check)
+    packed, problems = shard_problems(root, shard) if shard else (None, [])
+    check.problems += problems
+    replay = _replay(env, seed, actions, folder, rgb, check, packed)
     _compare_outcomes(check, record, replay, actions, per_step)
     return check
 
@@ -252,11 +258,22 @@ def _record_consistent(
     return True
 
 
-def _replay(env: gym.Env, seed: int, actions: list[int], folder: Path, rgb: bool, check: EpisodeCheck) -> EpisodeResult:
-    """Play the recorded actions from the recorded seed, comparing each frame with the stored PNG."""
+def _replay(
+    env: gym.Env,
+    seed: int,
+    actions: list[int],
+    folder: Path,
+    rgb: bool,
+    check: EpisodeCheck,
+    shard: Optional[np.ndarray] = None,
+) -> EpisodeResult:
+    """Play the recorded actions from the recorded seed, comparing each frame with the stored PNG (and shard)."""
     differing: list[int] = []
+    shard_differing: list[int] = []
 
     def compare(t: int, frame: np.ndarray) -> None:
+        if shard is not None and (t >= len(shard) or not np.array_equal(shard[t], frame)):
+            shard_differing.append(t)
         path = folder / frame_name(t)
         if not path.is_file():
             return
@@ -273,6 +290,12 @@ def _replay(env: gym.Env, seed: int, actions: list[int], folder: Path, rgb: bool
     check.frames_differing = len(differing)
     if differing:
         check.problems.append(f"{len(differing)} of {check.frames_expected} frames differ, first frame {differing[0]}")
+    if shard is not None and (shard_differing or len(shard) != replay.length + 1):
+        first = shard_differing[0] if shard_differing else min(len(shard), replay.length + 1)
+        check.problems.append(
+            f"shard: {len(shard_differing)} of {check.frames_expected} frames differ or are missing "
+            f"(it holds {len(shard)}), first frame {first}"
+        )
     return replay
 
 

@@ -7,7 +7,8 @@ between them: ``actions[j]`` was chosen on ``frames[j]`` and led to ``frames[j +
 episode, start by start: the same numbers in every process.
 
 Nothing but the manifest and the episode listings is read when the dataset is made; an item
-decodes only its own ``k + 1`` PNGs, and each process keeps the steps of a few recent episodes.
+decodes only its own ``k + 1`` PNGs (or slices them from the episode's packed shard), and
+each process keeps the steps of a few recent episodes.
 With ``DataLoader(num_workers=N)`` every worker has its own copy and its own small cache.
 """
 
