@@ -42,3 +42,9 @@ def test_schedule_pickles_and_round_trips() -> None:
     s = LinearSchedule(1e-3, 1e-5)
     assert pickle.loads(pickle.dumps(s)) == s
     assert parse_schedule(schedule_to_yaml(s)) == s
+
+
+def test_linear_schedule_holds_its_end_past_the_budget():
+    # A rollout that overshoots the budget gives progress_remaining < 0 (total_timesteps=1 ran 128 steps).
+    sched = LinearSchedule(start=0.1, end=0.0)
+    assert sched(-12.0) == 0.0 and sched(1.5) == 0.1 and sched(0.5) == 0.05

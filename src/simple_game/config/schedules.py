@@ -30,7 +30,10 @@ class LinearSchedule:
     end: float = 0.0
 
     def __call__(self, progress_remaining: float) -> float:
-        return self.end + progress_remaining * (self.start - self.end)
+        # SB3 stops only between rollouts, so the last one can overshoot the budget and hand in a
+        # negative progress: hold the end value there instead of going past it.
+        progress = min(max(progress_remaining, 0.0), 1.0)
+        return self.end + progress * (self.start - self.end)
 
     def __str__(self) -> str:
         return f"linear({self.start:g} -> {self.end:g})"
