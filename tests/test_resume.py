@@ -173,6 +173,7 @@ def test_resume_errors(resumed: dict, tmp_path: Path, capsys: pytest.CaptureFixt
     (no_ckpt / "config.yaml").write_text((resumed["run"] / "config.yaml").read_text())
     assert "no checkpoint to resume from" in error("--resume", str(no_ckpt))
     assert "drop --config" in error("--resume", str(resumed["run"]), "--config", str(SMOKE))
+    assert "--schedules applies to --resume only" in error("--config", str(SMOKE), "--schedules", "stretch")
     assert "cannot be changed when resuming" in error("--resume", str(resumed["run"]), "--set", "env.game=Pong")
     assert "cannot be changed when resuming" in error(
         "--resume", str(resumed["run"]), "--set", "hyperparams.n_steps=32"

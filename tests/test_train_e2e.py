@@ -92,8 +92,8 @@ def test_tiny_run(algo: str, tmp_path: Path) -> None:
     assert model.num_timesteps == summary["steps_done"]
     assert (run / "checkpoints" / "best.zip").is_file()
 
-    # One row in experiments.md (next to the runs directory).
-    log = (tmp_path / "experiments.md").read_text()
+    # One row in experiments.md (inside an outside --runs-dir: simple_game.experiment_log.default_log_path).
+    log = (runs / "experiments.md").read_text()
     assert f"| tiny_{algo} | {algo} | breakout |" in log
 
 

@@ -9,6 +9,8 @@ the rollout just collected, then throw it away); DQN and QR-DQN are off-policy v
 - :mod:`.loading`: a checkpoint back into a model, checked against the config and env first;
 - :mod:`.metadata`: what each checkpoint records about itself;
 - :mod:`.rng`: the random generators' states, saved and restored for ``train --resume``;
+- :mod:`.schedules`: schedules that go on without a jump when a resume grows the budget;
+- :mod:`.replay`: a resumed DQN's replay buffer, loaded or refilled before learning goes on;
 - :mod:`.health`: whether the network's weights are still finite numbers.
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, cast
 
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
@@ -11,19 +11,25 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from simple_game.callbacks.console import ConsoleCallback
 from simple_game.callbacks.failure_gate import save_if_finite
 from simple_game.callbacks.periodic import MetadataFn, PeriodicCallback
-from simple_game.evaluation import run_episodes
+from simple_game.evaluation import DEFAULT_EPSILON, EpsilonGreedy, run_episodes
 from simple_game.runs import RunDirectory
 from simple_game.stats import summarize
 
 if TYPE_CHECKING:
+    from gymnasium.spaces import Discrete
     from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 
 class EvaluationCallback(PeriodicCallback):
     """Evaluate on a separate env every ``freq`` steps: whole games, raw scores.
 
-    The games are played by :func:`simple_game.evaluation.run_episodes`, the loop ``evaluate``
-    uses, with the policy's own actions (``model.predict``, greedy when ``deterministic``).
+    The games are played as ``simple_game.evaluate`` plays them: the same loop
+    (:func:`simple_game.evaluation.run_episodes`) and the same actor
+    (:class:`simple_game.evaluation.EpsilonGreedy`): the policy's greedy action (sampled for
+    PPO/A2C when ``deterministic`` is false), replaced by a random one with probability
+    ``epsilon``. DQN's own exploration rate is never used here, so ``best.zip``, ``eval.csv``
+    and ``evaluate`` measure the same thing. The random actions of the evaluation at step N
+    start from ``seed + N``: an evaluation repeats exactly when the run is repeated.
     Logs ``eval/mean_score``, ``eval/std_score``, ``eval/mean_length``, ``eval/best_mean_score``,
     appends a row to ``eval.csv`` and saves ``checkpoints/best.zip`` when the mean improves.
     """
@@ -39,12 +45,17 @@ class EvaluationCallback(PeriodicCallback):
         console: Optional[ConsoleCallback] = None,
         best_mean: Optional[float] = None,
         best_result: Optional[dict[str, float]] = None,
+        *,
+        epsilon: float = DEFAULT_EPSILON,
+        seed: int = 0,
     ):
         super().__init__(freq)
         self.eval_env = _GameLengths(eval_env)
         self.run = run
         self.n_episodes = n_episodes
         self.deterministic = deterministic
+        self.epsilon = epsilon
+        self.seed = seed
         self.metadata = metadata
         self.console = console
         self.best_mean = best_mean
@@ -67,14 +78,20 @@ class EvaluationCallback(PeriodicCallback):
         if self._last_eval_step != self.num_timesteps:
             self.evaluate()
 
-    def act(self, obs: np.ndarray) -> np.ndarray:
-        """The policy's actions, exactly as SB3's ``evaluate_policy`` asks for them (no extra epsilon)."""
-        actions, _ = self.model.predict(obs, deterministic=self.deterministic)
-        return actions
+    def actor(self) -> EpsilonGreedy:
+        """The actor of the evaluation at this step: ``evaluate``'s, seeded with ``seed + step``."""
+        n_actions = int(cast("Discrete", self.eval_env.action_space).n)  # Atari action sets are discrete
+        return EpsilonGreedy(
+            self.model,
+            n_actions,
+            epsilon=self.epsilon,
+            deterministic=self.deterministic,
+            seed=self.seed + int(self.num_timesteps),
+        )
 
     def evaluate(self) -> dict[str, float]:
         """Play the games, then record the result (eval.csv, logger, console) and keep the best model."""
-        games = run_episodes(self.eval_env, self.act, self.n_episodes)
+        games = run_episodes(self.eval_env, self.actor(), self.n_episodes)
         scores = summarize(games.scores)
         assert scores is not None  # run_episodes plays at least one game
         result = {

@@ -2,6 +2,7 @@
 
     python -m simple_game.train --config configs/ppo_breakout.yaml [--set key.path=value ...] [--name NAME]
     python -m simple_game.train --resume runs/ppo_breakout_20250101-120000 [--set total_timesteps=N]
+                                [--schedules continue|stretch]
 
 Ctrl-C or SIGTERM saves a checkpoint, marks ``summary.json`` ``interrupted`` and exits 130;
 ``--resume`` continues from there. A NaN/inf loss or weight stops the run (``failed``, exit 3)
@@ -33,6 +34,16 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "continue runs/<experiment> from its latest checkpoint "
             "(uses its saved config; --set may change only budget, eval, checkpoint, logging, video)"
+        ),
+    )
+    parser.add_argument(
+        "--schedules",
+        choices=("continue", "stretch"),
+        default=None,
+        help=(
+            "with --resume and a larger budget: continue (default: each schedule goes from its value at the "
+            "checkpoint to its final value over the added steps) or stretch (SB3's plain behaviour: re-stretched "
+            "over the new budget, so the learning rate jumps back up)"
         ),
     )
     parser.add_argument(
@@ -73,7 +84,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             experiments_md=args.experiments_md,
             progress=progress,
             exiting=_is_cli_process(),
+            schedules=args.schedules or "continue",
         )
+    if args.schedules:
+        raise SimpleGameError("--schedules applies to --resume only (a new run's schedules span its budget)")
     if not args.config:
         raise SimpleGameError(
             "--config is required, e.g. --config configs/ppo_breakout.yaml (or --resume runs/<experiment>)"

@@ -2,6 +2,13 @@
 
 A resumed run uses its own saved ``config.yaml``. ``--set`` may change only what does not
 alter what the network learns from: the budget, bookkeeping and logging.
+
+With a larger budget (``--set total_timesteps=N``) the schedules (learning rate, PPO's clip
+range, DQN's exploration rate) go on from their values at the checkpoint to their final values
+over the added steps (``--schedules continue``, the default), or are re-stretched over the new
+budget as plain SB3 would (``--schedules stretch``, a jump at the resumed step): see
+:mod:`simple_game.agents.schedules`. A DQN/QR-DQN resumed without its replay buffer refills it
+before learning: :mod:`simple_game.agents.replay`.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from simple_game.agents.schedules import CONTINUE, SCHEDULE_MODES
 from simple_game.checkpoints import read_checkpoint_metadata
 from simple_game.config import dump_config, load_config
 from simple_game.errors import SimpleGameError
@@ -39,8 +47,14 @@ def resume_run(
     experiments_md: Optional[str] = None,
     progress: bool = True,
     exiting: bool = False,
+    schedules: str = CONTINUE,
 ) -> int:
-    """Continue ``run_path`` from its ``latest`` checkpoint up to the config's ``total_timesteps``."""
+    """Continue ``run_path`` from its ``latest`` checkpoint up to the config's ``total_timesteps``.
+
+    ``schedules``: ``continue`` or ``stretch``, how schedules proceed when the budget changed.
+    """
+    if schedules not in SCHEDULE_MODES:
+        raise SimpleGameError(f"--schedules: expected one of {', '.join(SCHEDULE_MODES)}, got {schedules!r}")
     run = open_run_dir(Path(run_path))
     check_resume_overrides(overrides)
     cfg = load_config(run.config_path, overrides=overrides)
@@ -65,4 +79,5 @@ def resume_run(
         run=run,
         resume_from=latest,
         exiting=exiting,
+        schedules=schedules,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -11,6 +12,8 @@ from rich.console import Console
 from stable_baselines3.common.callbacks import BaseCallback
 
 from simple_game.agents import build_model, checkpoint_metadata, load_checked_model, restore_rng_state
+from simple_game.agents.replay import load_replay_buffer, refill_note, refill_replay_buffer, transitions_to_refill
+from simple_game.agents.schedules import CONTINUE, resume_schedules, schedule_scale
 from simple_game.callbacks import (
     CheckpointCallback,
     ConsoleCallback,
@@ -56,8 +59,15 @@ def build_or_resume_model(
     run: RunDirectory,
     resume_from: Optional[Path],
     console: Console,
+    *,
+    schedules: str = CONTINUE,
 ) -> BaseAlgorithm:
-    """A fresh model, or (resuming) the one in ``resume_from`` with its generators and replay buffer."""
+    """A fresh model, or (resuming) the one in ``resume_from`` with its generators and replay buffer.
+
+    Resuming, its schedules go on as ``schedules`` says (:mod:`simple_game.agents.schedules`:
+    ``continue``, no jump when the budget grew, or ``stretch``); an off-policy model without a
+    saved buffer refills it when training starts (:mod:`simple_game.agents.replay`).
+    """
     if resume_from is None:
         return build_model(cfg, env, device)
     model = load_checked_model(resume_from, cfg, env=env, device=device, train=True)
@@ -65,25 +75,43 @@ def build_or_resume_model(
     restored = restore_rng_state(read_checkpoint_metadata(resume_from).get("rng") or {}, model)
     # Fresh games from here, reproducible from this checkpoint (emulator states are not saved).
     env.seed(cfg.seed + start_step)
-    note = _load_replay_buffer(model, run, resume_from, cfg.checkpoint.save_replay_buffer)
+    wanted = cfg.checkpoint.save_replay_buffer
+    note = load_replay_buffer(model, run.replay_buffer_path(resume_from), wanted)
+    change = resume_schedules(model, cfg.total_timesteps, schedule_scale(model), schedules)
     console.print(
         f"resuming from [bold]{resume_from.name}[/bold] at {start_step:,} of {cfg.total_timesteps:,} steps "
         f"(random generators restored: {', '.join(restored) or 'none'}{note})"
     )
+    if change.values:
+        console.print(change.describe(), highlight=False)
     return model
 
 
-def _load_replay_buffer(model: Any, run: RunDirectory, checkpoint: Path, wanted: bool) -> str:
-    """DQN/QR-DQN: load the replay buffer saved beside ``checkpoint``; a note for the console."""
-    if getattr(model, "replay_buffer", None) is None:
-        return ""
-    path = run.replay_buffer_path(checkpoint)
-    if path.is_file():
-        model.load_replay_buffer(path)
-        return f"; replay buffer restored ({model.replay_buffer.size():,} transitions)"
-    if wanted:
-        return "; [yellow]replay buffer file missing: starting with an empty buffer[/yellow]"
-    return "; replay buffer not saved (checkpoint.save_replay_buffer: false): starting empty"
+class RefillReplayBuffer(BaseCallback):
+    """At the start of a resumed off-policy run: refill an empty replay buffer before any gradient step.
+
+    Runs inside ``learn`` (on the run's clock, under its interrupt handling); what it plays and
+    why: :mod:`simple_game.agents.replay`.
+    """
+
+    def __init__(self, console: Console, every_s: float):
+        super().__init__()
+        self.console = console
+        self.every_s = every_s
+        self.refilled = 0
+
+    def _on_training_start(self) -> None:
+        n = transitions_to_refill(self.model)
+        note = refill_note(self.model, n)
+        if note is None:
+            return
+        self.console.print(note, highlight=False)
+        report = functools.partial(self.console.print, highlight=False)
+        self.refilled = refill_replay_buffer(self.model, n, report, self.every_s)  # type: ignore[arg-type]
+        self.num_timesteps = self.model.num_timesteps
+
+    def _on_step(self) -> bool:
+        return True
 
 
 @dataclass
@@ -102,10 +130,22 @@ class TrainingCallbacks:
 
 
 def make_callbacks(
-    cfg: ExperimentConfig, run: RunDirectory, envs: TrainingEnvs, console: Console, start_step: int, resuming: bool
+    cfg: ExperimentConfig,
+    run: RunDirectory,
+    envs: TrainingEnvs,
+    console: Console,
+    start_step: int,
+    resuming: bool,
+    *,
+    clock: Optional[Callable[[], float]] = None,
 ) -> TrainingCallbacks:
-    """The callbacks ``cfg`` asks for (opens the video env if it asks for videos)."""
-    metadata: MetadataFn = functools.partial(checkpoint_metadata, cfg, seed=cfg.seed)
+    """The callbacks ``cfg`` asks for (opens the video env if it asks for videos).
+
+    ``clock``: the run's wall clock (:class:`~simple_game.training.summary.Stopwatch`); each
+    checkpoint then records ``wall_time_s``, the run's training time up to it, which a resume
+    continues from (even after a ``kill -9``, which leaves no ``wall_time_s`` in ``summary.json``).
+    """
+    metadata = _metadata_fn(cfg, clock)
     console_cb = ConsoleCallback(
         cfg.total_timesteps, cfg.logging.console_interval_s, console=console, start_step=start_step
     )
@@ -115,6 +155,8 @@ def make_callbacks(
     checkpoint_cb.last_saved_step = start_step
     # The failure gate goes first so a diverged network stops training before anything else runs.
     callbacks: list[BaseCallback] = [FailureGateCallback(), console_cb, checkpoint_cb]
+    if resuming:  # ahead of the console, whose fps leaves out the time of callbacks after it: refilling is training
+        callbacks.insert(1, RefillReplayBuffer(console, cfg.logging.console_interval_s))
     if cfg.milestones.thresholds:
         callbacks.append(MilestoneCallback(run, cfg.milestones.thresholds, cfg.milestones.window, metadata))
     eval_cb = None
@@ -131,11 +173,23 @@ def make_callbacks(
             console=console_cb,
             best_mean=best_row["mean_score"] if best_row else None,
             best_result=best_row,
+            epsilon=cfg.eval.epsilon,
+            seed=cfg.seed + EVAL_SEED_OFFSET,
         )
         callbacks.append(eval_cb)
     if cfg.video.freq > 0:
         callbacks.append(_video_callback(cfg, run, envs))
     return TrainingCallbacks(callbacks, checkpoint_cb, eval_cb)
+
+
+def _metadata_fn(cfg: ExperimentConfig, clock: Optional[Callable[[], float]]) -> MetadataFn:
+    """step -> what a checkpoint saved at that step records (with the run's wall time so far)."""
+
+    def metadata(step: int) -> dict[str, Any]:
+        wall = {"wall_time_s": round(clock(), 2)} if clock is not None else {}
+        return checkpoint_metadata(cfg, step, seed=cfg.seed, **wall)
+
+    return metadata
 
 
 def _video_callback(cfg: ExperimentConfig, run: RunDirectory, envs: TrainingEnvs) -> VideoCallback:
@@ -149,6 +203,7 @@ def _video_callback(cfg: ExperimentConfig, run: RunDirectory, envs: TrainingEnvs
         cfg.video.max_steps,
         action_meanings(cfg.env),
         deterministic=cfg.eval.deterministic,
+        epsilon=cfg.eval.epsilon,
         frame_skip=cfg.env.frame_skip,
         seed=cfg.seed,
     )

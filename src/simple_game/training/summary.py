@@ -1,28 +1,53 @@
-"""``summary.json``: what ran, for how long, and how it ended, as one typed record."""
+"""``summary.json``: what ran, for how long, and how it ended, as one typed record.
+
+Time and speed, for a run trained in one session or resumed over several:
+
+- ``wall_time_s``: the run's training time, all sessions. A resumed session continues from the
+  time recorded in the checkpoint it resumed from (``wall_time_s`` in its metadata; older
+  checkpoints: the previous ``summary.json``), so work lost to a ``kill -9`` after the last
+  checkpoint counts in neither the steps nor the time.
+- ``fps``: the whole run's agent steps per second, ``steps_done / wall_time_s`` (evaluations,
+  checkpoints and other pauses included).
+- ``session_fps``: this session's steps per second: the steps it took (from the checkpoint it
+  resumed from, or 0) over its own wall time. This is what the last console line reports first.
+- ``budgets`` (resumed runs): the ``total_timesteps`` of each session in order, e.g.
+  ``[1024, 4096]`` for a run resumed once with ``--set total_timesteps=4096``.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from simple_game import __version__
+from simple_game.checkpoints import read_checkpoint_metadata
 from simple_game.config import ExperimentConfig
 from simple_game.errors import SimpleGameError
 from simple_game.runs import RunDirectory
 
 # Written once the run has ended (with ``finished_at``); absent while it is running.
-END_KEYS = ("wall_time_s", "fps", "final_eval_mean", "final_eval_std", "best_eval_mean", "best_eval_std")
+END_KEYS = (
+    "wall_time_s",
+    "fps",
+    "session_fps",
+    "final_eval_mean",
+    "final_eval_std",
+    "best_eval_mean",
+    "best_eval_std",
+)
+# Where this session started (step, run clock): for ``session_fps``, never written.
+_SESSION_KEYS = ("session_start_step", "session_previous_s")
 
 
 @dataclass
 class RunSummary:
     """The fields of ``summary.json``, in the file's order.
 
-    ``resumed_at`` is written only for a resumed run, the end fields only once the run has
-    ended, ``failure`` only when it failed or crashed.
+    ``resumed_at`` and ``budgets`` are written only for a resumed run, the end fields only once
+    the run has ended, ``failure`` only when it failed or crashed.
     """
 
     experiment: str
@@ -40,19 +65,26 @@ class RunSummary:
     simple_game_version: str
     compute: dict[str, str]
     resumed_at: Optional[list[str]] = None
+    budgets: Optional[list[int]] = None
     wall_time_s: Optional[float] = None
     fps: Optional[float] = None
+    session_fps: Optional[float] = None
     final_eval_mean: Optional[float] = None
     final_eval_std: Optional[float] = None
     best_eval_mean: Optional[float] = None
     best_eval_std: Optional[float] = None
     finished_at: Optional[str] = None
     failure: Optional[str] = None
+    session_start_step: int = field(default=0, repr=False)
+    session_previous_s: float = field(default=0.0, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        if self.resumed_at is None:
-            del data["resumed_at"]
+        for key in _SESSION_KEYS:
+            del data[key]
+        for key in ("resumed_at", "budgets"):
+            if data[key] is None:
+                del data[key]
         if self.finished_at is None:
             for key in (*END_KEYS, "finished_at"):
                 del data[key]
@@ -71,6 +103,7 @@ def start_summary(
     """The ``running`` summary, and a stopwatch that continues the earlier sessions' wall time."""
     now = _now()
     prior = run.read_summary() if resuming else {}
+    previous_s = _previous_wall_time(run, prior) if resuming else 0.0
     summary = RunSummary(
         experiment=cfg.name,
         algo=cfg.algo,
@@ -87,8 +120,29 @@ def start_summary(
         simple_game_version=__version__,
         compute=compute,
         resumed_at=list(prior.get("resumed_at") or []) + [now] if resuming else None,
+        budgets=_budgets(prior, cfg.total_timesteps) if resuming else None,
+        session_start_step=step,
+        session_previous_s=previous_s,
     )
-    return summary, Stopwatch(float(prior.get("wall_time_s") or 0.0))
+    return summary, Stopwatch(previous_s)
+
+
+def _previous_wall_time(run: RunDirectory, prior: dict[str, Any]) -> float:
+    """The run's training time up to the checkpoint this session resumes from (see the module doc)."""
+    latest = run.latest_checkpoint()
+    recorded = read_checkpoint_metadata(latest).get("wall_time_s") if latest is not None else None
+    if isinstance(recorded, (int, float)):
+        return float(recorded)
+    return float(prior.get("wall_time_s") or 0.0)
+
+
+def _budgets(prior: dict[str, Any], total_timesteps: int) -> list[int]:
+    """Each session's budget, this one's last (a summary from before ``budgets`` gives its one budget)."""
+    earlier = prior.get("budgets")
+    if not isinstance(earlier, list):
+        known = prior.get("total_timesteps")  # earlier resumes' budgets are unknown: taken as this one
+        earlier = [known] * (len(prior.get("resumed_at") or []) + 1) if isinstance(known, int) else []
+    return [int(b) for b in earlier] + [int(total_timesteps)]
 
 
 class Stopwatch:
@@ -120,6 +174,7 @@ def record_end(
     summary.steps_done = int(steps)
     summary.wall_time_s = round(wall, 2)
     summary.fps = round(steps / max(wall, 1e-9), 1)
+    summary.session_fps = round((steps - summary.session_start_step) / max(wall - summary.session_previous_s, 1e-9), 1)
     summary.final_eval_mean = last["mean_score"] if last else None
     summary.final_eval_std = last["std_score"] if last else None
     summary.best_eval_mean = best["mean_score"] if best else None
@@ -132,3 +187,21 @@ def record_end(
     except SimpleGameError:
         if status == "finished":
             raise
+
+
+def describe_speed(summary: RunSummary) -> str:
+    """``1,234 steps/s this session (3,072 steps in 41s); 987 steps/s over the run (4,096 steps in 62s, 2 sessions)``.
+
+    For the last console line, after :func:`record_end`. A run in one session gets the first part only.
+    """
+    wall = summary.wall_time_s or 0.0
+    session_steps = summary.steps_done - summary.session_start_step
+    session_wall = wall - summary.session_previous_s
+    text = f"{summary.session_fps or 0:,.0f} steps/s ({session_steps:,} steps in {session_wall:.0f}s"
+    if not summary.resumed_at:
+        return text + ")"
+    sessions = len(summary.resumed_at) + 1
+    return (
+        f"{text} this session); {summary.fps or 0:,.0f} steps/s over the run "
+        f"({summary.steps_done:,} steps in {wall:.0f}s, {sessions} sessions)"
+    )
