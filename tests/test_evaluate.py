@@ -114,6 +114,9 @@ def test_user_errors(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture, w
     assert "trained on breakout" in error(ckpt, "--config", str(CONFIGS / "ppo_pong.yaml"))
     stack8 = write_yaml(f"extends: {SMOKE}\nenv: {{frame_stack: 8}}\n", name="stack8.yaml")
     assert "frame_stack: 4" in error(ckpt, "--config", str(stack8))
+    # All 18 actions against a checkpoint trained on Breakout's minimal set of 4 (issue 20).
+    full = write_yaml(f"extends: {SMOKE}\nenv: {{full_action_space: true}}\n", name="full.yaml")
+    assert "env.full_action_space: false, but the config has true" in error(ckpt, "--config", str(full))
     assert "--epsilon: must be between 0 and 1" in error(str(run), "--epsilon", "1.5")
     not_zip = tmp_path / "notes.zip"
     not_zip.write_text("hello")

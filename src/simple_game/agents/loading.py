@@ -85,6 +85,12 @@ def _check_metadata(path: Path, cfg: ExperimentConfig) -> None:
                 f"{path}: checkpoint was trained with env.{key}: {meta[key]}, "
                 f"but the config has {getattr(env_cfg, key)}"
             )
+    trained_full = bool(meta.get("full_action_space", False))  # older checkpoints: the minimal action set
+    if meta and trained_full != env_cfg.full_action_space:
+        raise SimpleGameError(
+            f"{path}: checkpoint was trained with env.full_action_space: {str(trained_full).lower()}, "
+            f"but the config has {str(env_cfg.full_action_space).lower()}"
+        )
 
 
 def _check_policy_class(path: Path, cfg: ExperimentConfig, policy_class: Any) -> None:

@@ -121,7 +121,19 @@ def check_hyperparams(cfg: ExperimentConfig) -> dict[str, Any]:
             for sub, sub_value in value.items():
                 if _is_class_key(sub):
                     resolve_class_path(sub_value, cfg.where(f"{loc}.{sub}"))
+    _check_combination(cfg, params)
     return params
+
+
+def _check_combination(cfg: ExperimentConfig, params: dict[str, Any]) -> None:
+    """Options that are each valid but do not fit together (a DQN-family replay option on another
+    algorithm, a dueling policy on PPO): one line naming the key, before anything is built."""
+    # By path, not an import statement: this package stays free of torch until a config is checked.
+    options = importlib.import_module("simple_game.agents.dqn")
+    problem = options.check_dqn_options(algorithm_class(cfg.algo), cfg.policy, params)
+    if problem:
+        key, reason = problem
+        raise ConfigError(f"{cfg.where(key)}: {reason}")
 
 
 def _checked_value(key: str, value: Any, default: Any) -> Any:

@@ -261,6 +261,7 @@ def _checkpoint_tier(
         ("game", env_cfg.game),
         ("frame_stack", env_cfg.frame_stack),
         ("screen_size", env_cfg.screen_size),
+        ("full_action_space", env_cfg.full_action_space),
     ):
         if key in meta and meta[key] != want:
             raise SimpleGameError(

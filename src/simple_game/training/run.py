@@ -35,7 +35,13 @@ from simple_game.interrupts import Terminated, ignoring_interrupts, interrupt_ha
 from simple_game.outputs import check_writable_dir, check_writable_file
 from simple_game.runs import RunDirectory, new_run_dir
 from simple_game.training.outcome import FINISHED, Outcome, attempt
-from simple_game.training.setup import TrainingCallbacks, TrainingEnvs, build_or_resume_model, make_callbacks
+from simple_game.training.setup import (
+    TrainingCallbacks,
+    TrainingEnvs,
+    build_or_resume_model,
+    check_replay_fits,
+    make_callbacks,
+)
 from simple_game.training.summary import RunSummary, Stopwatch, describe_speed, record_end, start_summary
 
 if TYPE_CHECKING:
@@ -154,6 +160,7 @@ def _prepare(
         print(f"warning: {warning}", file=sys.stderr)
     envs = TrainingEnvs.open(cfg)
     try:
+        check_replay_fits(cfg, envs.train, console)  # SB3's load allocates a fresh buffer too
         if run is None or resume_from is None:
             model = _build(cfg, envs.train, device)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ from rich.console import Console
 from stable_baselines3.common.callbacks import BaseCallback
 
 from simple_game.agents import build_model, checkpoint_metadata, load_checked_model, restore_rng_state
+from simple_game.agents.dqn import check_replay_memory, format_bytes
 from simple_game.agents.replay import load_replay_buffer, refill_note, refill_replay_buffer, transitions_to_refill
 from simple_game.agents.schedules import CONTINUE, resume_schedules, schedule_scale
 from simple_game.callbacks import (
@@ -23,8 +25,9 @@ from simple_game.callbacks import (
     MilestoneCallback,
     VideoCallback,
 )
+from simple_game.callbacks.shaping import ShapedReturnCallback
 from simple_game.checkpoints import read_checkpoint_metadata
-from simple_game.config import ExperimentConfig
+from simple_game.config import ExperimentConfig, algorithm_class, model_kwargs
 from simple_game.envs import EVAL_SEED_OFFSET, action_meanings, make_eval_env, make_train_env, make_vec_env
 from simple_game.runs import RunDirectory
 
@@ -179,6 +182,8 @@ def make_callbacks(
         callbacks.append(eval_cb)
     if cfg.video.freq > 0:
         callbacks.append(_video_callback(cfg, run, envs))
+    if cfg.env.reward_shaping.active:  # the shaped return beside the raw game score
+        callbacks.append(ShapedReturnCallback())
     return TrainingCallbacks(callbacks, checkpoint_cb, eval_cb)
 
 
@@ -207,3 +212,19 @@ def _video_callback(cfg: ExperimentConfig, run: RunDirectory, envs: TrainingEnvs
         frame_skip=cfg.env.frame_skip,
         seed=cfg.seed,
     )
+
+
+def check_replay_fits(cfg: ExperimentConfig, env: VecEnv, console: Console) -> None:
+    """Off-policy algorithms: stop at once when the replay buffer cannot fit in memory.
+
+    SB3 allocates the whole buffer up front, but a size that barely fits is only touched page by
+    page as it fills, so the process would be killed hours later; numpy refuses a size that does
+    not fit at all with a traceback. One line at the start instead, and the size is printed.
+    """
+    params = inspect.signature(algorithm_class(cfg.algo)).parameters
+    if "buffer_size" not in params:
+        return
+    default = int(params["buffer_size"].default)
+    need = check_replay_memory(env.observation_space, env.action_space, model_kwargs(cfg), env.num_envs, default)
+    size = int(cfg.hyperparams.get("buffer_size", default))
+    console.print(f"replay buffer: {size:,} transitions, {format_bytes(need)} of memory")
