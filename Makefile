@@ -56,7 +56,7 @@ test: setup
 	$(PYTHON) -m pytest $(ARGS)
 
 # Lint and type-check: the configuration lives in pyproject.toml ([tool.ruff], [tool.mypy]).
-LINT_PATHS := src tests bench scripts
+LINT_PATHS := src tests bench scripts notebooks
 lint: setup
 	$(PYTHON) -m ruff check $(LINT_PATHS)
 	$(PYTHON) -m ruff format --check $(LINT_PATHS)
