@@ -573,3 +573,9 @@ def test_qrdqn_uses_the_zoo_warm_up_and_says_why_its_buffer_differs() -> None:
     assert cfg.origin("hyperparams.learning_starts") == str(base)
     text = base.read_text()
     assert "1,000,000" in text and "56 GB" in text and "v2.3.0" in text
+
+
+def test_a_folder_or_device_is_not_a_config(tmp_path: Path) -> None:
+    for path in (tmp_path, Path("/dev/null")):
+        with pytest.raises(ConfigError, match="is not a config file"):
+            load_config(path)

@@ -73,6 +73,8 @@ def validate_model(
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"{path}: is not a config file (a folder or a device); give a .yaml file")
     if not path.is_file():
         hint = ""
         if path.parent.is_dir():
