@@ -48,3 +48,13 @@ def test_linear_schedule_holds_its_end_past_the_budget():
     # A rollout that overshoots the budget gives progress_remaining < 0 (total_timesteps=1 ran 128 steps).
     sched = LinearSchedule(start=0.1, end=0.0)
     assert sched(-12.0) == 0.0 and sched(1.5) == 0.1 and sched(0.5) == 0.05
+
+
+def test_schedules_pickled_under_their_old_module_still_load():
+    # Checkpoints saved before the reshape pickled schedules as simple_game.schedules.LinearSchedule.
+    old = pickle.dumps(LinearSchedule(2.5e-4, 0.0), protocol=0).replace(
+        b"simple_game.config.schedules", b"simple_game.schedules"
+    )
+    assert b"simple_game.schedules\n" in old
+    loaded = pickle.loads(old)
+    assert loaded(0.5) == pytest.approx(1.25e-4)
