@@ -165,7 +165,8 @@ def make_callbacks(
     eval_cb = None
     if envs.eval is not None:
         # On resume the best evaluation so far is in eval.csv: best.zip is replaced only by a better one.
-        best_row = max(run.eval_rows(), key=lambda r: r["mean_score"], default=None) if resuming else None
+        rows = run.eval_rows() if resuming else []
+        best_row = max(rows, key=lambda r: r["mean_score"], default=None)
         eval_cb = EvaluationCallback(
             envs.eval,
             run,
@@ -179,6 +180,8 @@ def make_callbacks(
             epsilon=cfg.eval.epsilon,
             seed=cfg.seed + EVAL_SEED_OFFSET,
         )
+        # A resumed run stopped before its next evaluation still reports the last one it had.
+        eval_cb.last_result = rows[-1] if rows else None
         callbacks.append(eval_cb)
     if cfg.video.freq > 0:
         callbacks.append(_video_callback(cfg, run, envs))
