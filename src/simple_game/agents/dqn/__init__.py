@@ -2,7 +2,11 @@
 DeepMind's RMSProp, and a memory guard for every replay buffer. See docs/dqn.md.
 
 - :mod:`.algorithm`: :class:`DQN`, SB3's DQN plus ``double`` and the prioritized update;
+- :mod:`.qrdqn`: :class:`QRDQN`, sb3-contrib's QR-DQN plus ``double``;
 - :mod:`.prioritized`: :class:`PrioritizedReplayBuffer` (proportional, with n-step returns);
+- :mod:`.frame_replay`: :class:`FrameReplayBuffer` and :class:`PrioritizedFrameReplayBuffer`, each
+  frame stored once (:mod:`.frame_store`), stacks rebuilt when sampling;
+- :mod:`.nstep`: minibatches and n-step returns shared by our buffers;
 - :mod:`.sum_tree`: the sum tree it samples from;
 - :mod:`.dueling`: :class:`DuelingCnnPolicy`, value and advantage streams;
 - :mod:`.rmsprop`: :class:`DeepMindRMSprop`, the optimizer of the DQN paper;
@@ -14,9 +18,11 @@ from __future__ import annotations
 
 from simple_game.agents.dqn.algorithm import DQN
 from simple_game.agents.dqn.dueling import DuelingCnnPolicy, DuelingQNetwork, dueling_aggregate
+from simple_game.agents.dqn.frame_replay import FrameReplayBuffer, PrioritizedFrameReplayBuffer
 from simple_game.agents.dqn.memory import available_memory_bytes, check_replay_memory, format_bytes, replay_memory_bytes
 from simple_game.agents.dqn.options import check_dqn_options
-from simple_game.agents.dqn.prioritized import PrioritizedBatch, PrioritizedReplayBuffer
+from simple_game.agents.dqn.prioritized import PrioritizedBatch, PrioritizedReplayBuffer, PrioritizedSampling
+from simple_game.agents.dqn.qrdqn import QRDQN
 from simple_game.agents.dqn.rmsprop import DeepMindRMSprop
 from simple_game.agents.dqn.sum_tree import SumTree
 
@@ -25,8 +31,12 @@ __all__ = [
     "DeepMindRMSprop",
     "DuelingCnnPolicy",
     "DuelingQNetwork",
+    "FrameReplayBuffer",
     "PrioritizedBatch",
+    "PrioritizedFrameReplayBuffer",
     "PrioritizedReplayBuffer",
+    "PrioritizedSampling",
+    "QRDQN",
     "SumTree",
     "available_memory_bytes",
     "check_dqn_options",

@@ -8,11 +8,13 @@ it), so checkpoints, callbacks, logging and ``--resume`` behave as for SB3's DQN
   biased upwards (the max of noisy estimates overestimates); Double DQN lets the online
   network pick the next action and the target network score it:
   ``y = r + gamma * Q_target(s', argmax_a Q_online(s', a))``.
-- ``replay_buffer_class=PrioritizedReplayBuffer``: see :mod:`.prioritized`; the loss of each
-  sample is scaled by its importance weight and its priority becomes its new ``|TD error|``.
+- ``replay_buffer_class=PrioritizedReplayBuffer`` (or ``PrioritizedFrameReplayBuffer``): see
+  :mod:`.prioritized`; the loss of each sample is scaled by its importance weight and its
+  priority becomes its new ``|TD error|``.
+- ``replay_buffer_class=FrameReplayBuffer``: each frame stored once (:mod:`.frame_replay`).
 - ``n_steps`` (SB3's own argument): n-step returns. Uniform replay uses SB3's
-  ``NStepReplayBuffer`` as is; with prioritized replay ``n_steps`` and ``gamma`` are handed to
-  :class:`PrioritizedReplayBuffer`, which computes the same returns.
+  ``NStepReplayBuffer`` as is; with our buffers ``n_steps`` and ``gamma`` are handed to the
+  buffer, which computes the same returns.
 - ``policy="DuelingCnnPolicy"``: the dueling network of :mod:`.dueling`.
 """
 
@@ -32,13 +34,14 @@ from stable_baselines3.dqn.policies import DQNPolicy
 from torch.nn import functional as F
 
 from simple_game.agents.dqn.dueling import DuelingCnnPolicy
-from simple_game.agents.dqn.prioritized import PrioritizedBatch, PrioritizedReplayBuffer
+from simple_game.agents.dqn.frame_replay import FrameReplayBuffer
+from simple_game.agents.dqn.prioritized import PrioritizedBatch, PrioritizedSampling
 
 __all__ = ["DQN"]
 
 
 class DQN(SB3DQN):
-    """``stable_baselines3.DQN`` plus ``double``; takes ``PrioritizedReplayBuffer`` and ``DuelingCnnPolicy``.
+    """``stable_baselines3.DQN`` plus ``double``; takes our replay buffers and ``DuelingCnnPolicy``.
 
     :param double: Double DQN targets (the online network chooses, the target network evaluates).
     The other arguments are SB3's, with SB3's defaults.
@@ -86,19 +89,21 @@ class DQN(SB3DQN):
             self._setup_model()
 
     def _setup_model(self) -> None:
-        """SB3's setup; a prioritized buffer gets the algorithm's ``n_steps`` and ``gamma``."""
+        """SB3's setup; our buffers (prioritized, frame-sharing) get the algorithm's ``n_steps`` and ``gamma``."""
         buffer_class = self.replay_buffer_class
-        prioritized = isinstance(buffer_class, type) and issubclass(buffer_class, PrioritizedReplayBuffer)
-        if prioritized:
+        ours = isinstance(buffer_class, type) and issubclass(buffer_class, (PrioritizedSampling, FrameReplayBuffer))
+        if ours:
             for key, value in (("n_steps", self.n_steps), ("gamma", self.gamma)):
                 given = self.replay_buffer_kwargs.setdefault(key, value)
                 if given != value:
                     raise ValueError(f"replay_buffer_kwargs.{key}: set hyperparams.{key} instead ({given} != {value})")
-        if self.optimize_memory_usage and (prioritized or self.n_steps > 1):
-            raise ValueError("optimize_memory_usage: true does not work with n_steps > 1 or PrioritizedReplayBuffer")
+        if self.optimize_memory_usage and (ours or self.n_steps > 1):
+            raise ValueError(
+                "optimize_memory_usage: true does not work with n_steps > 1, prioritized or frame-sharing replay"
+            )
         _check_buffer_kwargs(buffer_class or (NStepReplayBuffer if self.n_steps > 1 else ReplayBuffer), self)
         with warnings.catch_warnings():
-            if prioritized:  # SB3 warns that a custom buffer ignores n_steps; ours was just given it
+            if ours:  # SB3 warns that a custom buffer ignores n_steps; ours was just given it
                 warnings.filterwarnings("ignore", message=r"`n_steps=\d+` is ignored")
             super()._setup_model()
 
@@ -114,12 +119,12 @@ class DQN(SB3DQN):
         self._update_learning_rate(self.policy.optimizer)
         buffer = self.replay_buffer
         assert buffer is not None
-        prioritized = isinstance(buffer, PrioritizedReplayBuffer)
-        beta = buffer.beta(self._current_progress_remaining) if isinstance(buffer, PrioritizedReplayBuffer) else 1.0
+        prioritized = isinstance(buffer, PrioritizedSampling)
+        beta = buffer.beta(self._current_progress_remaining) if isinstance(buffer, PrioritizedSampling) else 1.0
         losses, weight_means, stats = [], [], []
         for _ in range(gradient_steps):
             batch: Optional[PrioritizedBatch] = None
-            if isinstance(buffer, PrioritizedReplayBuffer):
+            if isinstance(buffer, PrioritizedSampling):
                 batch = buffer.sample_prioritized(batch_size, beta, env=self._vec_normalize_env)
                 replay_data = batch.samples
                 weight_means.append(float(batch.weights.mean()))
@@ -168,7 +173,7 @@ class DQN(SB3DQN):
         td_errors = chosen_q - target_q_values
         if batch is None:
             return F.smooth_l1_loss(current_q_values, target_q_values), chosen_q, td_errors
-        assert isinstance(self.replay_buffer, PrioritizedReplayBuffer)
+        assert isinstance(self.replay_buffer, PrioritizedSampling)
         self.replay_buffer.update_priorities(batch.batch_inds, batch.env_inds, td_errors.cpu().numpy())
         elementwise = F.smooth_l1_loss(current_q_values, target_q_values, reduction="none")
         return (batch.weights * elementwise).mean(), chosen_q, td_errors

@@ -9,6 +9,8 @@ Each stored transition holds the observation, the next observation (unless
 ``optimize_memory_usage``: then the next one is the following slot's observation), the
 action, and float32 reward, done and time-limit flags. A 4x84x84 uint8 Atari observation is
 28,224 bytes, so 100k transitions take about 5.6 GB (2.8 GB with ``optimize_memory_usage``).
+:class:`~.frame_replay.FrameReplayBuffer` stores each 84x84 frame once (7,056 bytes, plus 1/16
+spare frames for episode ends): 1M transitions take about 7.5 GB.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
-from simple_game.agents.dqn.prioritized import PrioritizedReplayBuffer
+from simple_game.agents.dqn.frame_replay import FrameReplayBuffer, PrioritizedFrameReplayBuffer
+from simple_game.agents.dqn.prioritized import PrioritizedSampling
 from simple_game.agents.dqn.sum_tree import SumTree
 from simple_game.errors import SimpleGameError
 
@@ -44,17 +47,29 @@ def replay_memory_bytes(
     optimize_memory_usage: bool = False,
     replay_buffer_class: Optional[type] = None,
 ) -> int:
-    """Bytes SB3's ``ReplayBuffer`` (or our ``PrioritizedReplayBuffer``, with its sum tree) will allocate."""
+    """Bytes SB3's ``ReplayBuffer`` (or one of ours: frame-sharing, prioritized with its sum tree) will allocate."""
     slots = max(int(buffer_size) // n_envs, 1) * n_envs  # SB3 keeps buffer_size // n_envs steps per env
-    obs = int(np.prod(observation_space.shape or (1,))) * np.dtype(observation_space.dtype).itemsize
-    action_dtype = np.dtype(action_space.dtype)
-    action_dtype = np.dtype(np.float32) if action_dtype == np.float64 else action_dtype  # as SB3 casts it
-    action_dim = int(np.prod(action_space.shape or (1,)))
-    per_slot = obs * (1 if optimize_memory_usage else 2) + action_dim * action_dtype.itemsize + 3 * 4
-    total = slots * per_slot
-    if replay_buffer_class is not None and issubclass(replay_buffer_class, PrioritizedReplayBuffer):
+    if replay_buffer_class is not None and issubclass(replay_buffer_class, FrameReplayBuffer):
+        total = replay_buffer_class.memory_bytes(observation_space, action_space, buffer_size, n_envs)
+    else:
+        obs = int(np.prod(observation_space.shape or (1,))) * np.dtype(observation_space.dtype).itemsize
+        action_dtype = np.dtype(action_space.dtype)
+        action_dtype = np.dtype(np.float32) if action_dtype == np.float64 else action_dtype  # as SB3 casts it
+        action_dim = int(np.prod(action_space.shape or (1,)))
+        total = slots * (obs * (1 if optimize_memory_usage else 2) + action_dim * action_dtype.itemsize + 3 * 4)
+    if replay_buffer_class is not None and issubclass(replay_buffer_class, PrioritizedSampling):
         total += 2 * SumTree(1).nodes.itemsize * (1 << (slots - 1).bit_length())
     return total
+
+
+def _frame_sharing_bytes(
+    observation_space: spaces.Space, action_space: spaces.Space, buffer_size: int, n_envs: int, frames: type
+) -> Optional[int]:
+    """What a frame-sharing buffer would take, or ``None`` where it does not apply (no image stacks)."""
+    try:
+        return replay_memory_bytes(observation_space, action_space, buffer_size, n_envs, False, frames)
+    except ValueError:
+        return None
 
 
 def available_memory_bytes() -> int:
@@ -119,6 +134,13 @@ def check_replay_memory(
     options = [
         f"a smaller hyperparams.buffer_size (about {fits:,} fits)" if fits else "a smaller hyperparams.buffer_size"
     ]
+    if buffer_class is None or not issubclass(buffer_class, FrameReplayBuffer):
+        prioritized = buffer_class is not None and issubclass(buffer_class, PrioritizedSampling)
+        frames = PrioritizedFrameReplayBuffer if prioritized else FrameReplayBuffer
+        shared = _frame_sharing_bytes(observation_space, action_space, buffer_size, n_envs, frames)
+        if shared is not None:
+            path = f"simple_game.agents.dqn.{frames.__name__}"
+            options.append(f"hyperparams.replay_buffer_class: {path} ({format_bytes(shared)})")
     if not optimize and buffer_class is None:
         half = replay_memory_bytes(observation_space, action_space, buffer_size, n_envs, True)
         options.append(f"hyperparams.optimize_memory_usage: true ({format_bytes(half)})")

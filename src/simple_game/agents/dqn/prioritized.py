@@ -17,10 +17,8 @@ the buffer, so ``save_replay_buffer`` (a pickle) keeps them and ``--resume`` dra
 same distribution.
 
 n-step returns (``n_steps`` > 1, set by :class:`simple_game.agents.dqn.DQN` from its own
-``n_steps`` and ``gamma``) are computed at sampling time as SB3's ``NStepReplayBuffer`` does:
-rewards are summed until the first game over (no bootstrap after it) or time-limit
-truncation (bootstrap from the observation the episode was cut at), and the newest
-transition counts as a cut, so a sequence never runs into the oldest data it overwrote.
+``n_steps`` and ``gamma``) are computed at sampling time as SB3's ``NStepReplayBuffer`` does
+(:mod:`.nstep`).
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ import torch as th
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 
+from simple_game.agents.dqn.nstep import gather_samples
 from simple_game.agents.dqn.sum_tree import SumTree
 
 if TYPE_CHECKING:
@@ -48,8 +47,12 @@ class PrioritizedBatch(NamedTuple):
     env_inds: np.ndarray
 
 
-class PrioritizedReplayBuffer(ReplayBuffer):
-    """SB3's ``ReplayBuffer`` storage, sampled in proportion to priority; see the module docstring.
+class PrioritizedSampling(ReplayBuffer):
+    """Proportional prioritized sampling over any SB3-layout storage; see the module docstring.
+
+    A mixin placed before a storage class (:class:`PrioritizedReplayBuffer` on SB3's arrays,
+    :class:`~.frame_replay.PrioritizedFrameReplayBuffer` on shared frames); the storage
+    provides ``gather(batch_inds, env_inds, env)``.
 
     :param alpha: how strongly priorities skew sampling (0: uniform, 1: fully proportional).
     :param beta_start: importance-weight exponent at the start of training; annealed to 1.
@@ -57,6 +60,12 @@ class PrioritizedReplayBuffer(ReplayBuffer):
     :param n_steps: length of the n-step return (1: the ordinary one-step target).
     :param gamma: discount of the n-step return (the algorithm's ``gamma``).
     """
+
+    if TYPE_CHECKING:
+
+        def gather(
+            self, batch_inds: np.ndarray, env_inds: np.ndarray, env: Optional[VecNormalize] = None
+        ) -> ReplayBufferSamples: ...
 
     def __init__(
         self,
@@ -74,8 +83,8 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         gamma: float = 0.99,
     ) -> None:
         if optimize_memory_usage:
-            raise ValueError("optimize_memory_usage is not supported by PrioritizedReplayBuffer")
-        _check_options(alpha, beta_start, eps, n_steps, gamma)
+            raise ValueError(f"optimize_memory_usage is not supported by {type(self).__name__}")
+        _check_options(alpha, beta_start, eps, n_steps, gamma, type(self).__name__)
         super().__init__(
             buffer_size,
             observation_space,
@@ -123,6 +132,13 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         self.tree.set(np.asarray(batch_inds) * self.n_envs + np.asarray(env_inds), priorities)
         self.max_priority = max(self.max_priority, float(priorities.max()))
 
+
+class PrioritizedReplayBuffer(PrioritizedSampling):
+    """SB3's ``ReplayBuffer`` storage, sampled in proportion to priority; see the module docstring.
+
+    Options: those of :class:`PrioritizedSampling` (``alpha``, ``beta_start``, ``eps``).
+    """
+
     def gather(
         self, batch_inds: np.ndarray, env_inds: np.ndarray, env: Optional[VecNormalize] = None
     ) -> ReplayBufferSamples:
@@ -131,54 +147,16 @@ class PrioritizedReplayBuffer(ReplayBuffer):
         With ``n_steps`` = 1 this is ``ReplayBuffer._get_samples`` (``discounts`` stays ``None``:
         the algorithm uses ``gamma``), with ``n_steps`` > 1 ``NStepReplayBuffer._get_samples``.
         """
-        obs = self._normalize_obs(self.observations[batch_inds, env_inds], env)
-        actions = self.actions[batch_inds, env_inds]
-        if self.n_steps == 1:
-            next_obs = self._normalize_obs(self.next_observations[batch_inds, env_inds], env)
-            dones = self.dones[batch_inds, env_inds] * (1 - self.timeouts[batch_inds, env_inds])
-            rewards = self._normalize_reward(self.rewards[batch_inds, env_inds].reshape(-1, 1), env)
-            data = (obs, actions, next_obs, dones.reshape(-1, 1), rewards)
-            return ReplayBufferSamples(*tuple(map(self.to_torch, data)))
-        returns, discounts, last, final_dones = self._n_step_returns(batch_inds, env_inds, env)
-        next_obs = self._normalize_obs(self.next_observations[last, env_inds], env)
-        return ReplayBufferSamples(
-            observations=self.to_torch(obs),  # type: ignore[arg-type]
-            actions=self.to_torch(actions),
-            next_observations=self.to_torch(next_obs),  # type: ignore[arg-type]
-            dones=self.to_torch(final_dones),
-            rewards=self.to_torch(returns),
-            discounts=self.to_torch(discounts),
-        )
+        return gather_samples(self, batch_inds, env_inds, env, self._obs_at, self._next_obs_at)
 
-    def _n_step_returns(
-        self, batch_inds: np.ndarray, env_inds: np.ndarray, env: Optional[VecNormalize]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The n-step return, the bootstrap discount, the last index used and its done flag, per sample.
+    def _obs_at(self, inds: np.ndarray, envs: np.ndarray) -> np.ndarray:
+        return self.observations[inds, envs]
 
-        ``G = r_t + gamma r_{t+1} + ... + gamma^(k-1) r_{t+k-1}`` where ``k`` <= n stops at the
-        first game over or truncation (inclusive); the target is ``G + gamma^k (1 - done) Q(s_{t+k})``.
-        """
-        steps = np.arange(self.n_steps).reshape(1, -1)
-        indices = (batch_inds[:, None] + steps) % self.buffer_size
-        envs = env_inds[:, None]
-        rewards = self._normalize_reward(self.rewards[indices, envs], env)
-        dones = self.dones[indices, envs]
-        # The newest transition is a cut unless it ended the game: what follows it is the oldest data.
-        newest = indices == (self.pos - 1) % self.buffer_size
-        cuts = np.logical_or(self.timeouts[indices, envs], newest & np.logical_not(dones))
-        stop = np.logical_or(dones, cuts)
-        k = np.where(stop.any(axis=1), stop.argmax(axis=1), self.n_steps - 1)  # index of the last step used
-        mask = steps <= k[:, None]
-        discounts = (self.gamma ** mask.sum(axis=1, keepdims=True).astype(np.float32)).astype(np.float32)
-        step_discounts = self.gamma ** np.arange(self.n_steps, dtype=np.float32).reshape(1, -1)
-        returns = (rewards * step_discounts * mask).sum(axis=1, keepdims=True)
-        rows = np.arange(len(batch_inds))
-        last = indices[rows, k]
-        final_dones = (dones[rows, k] * (1.0 - cuts[rows, k]))[:, None].astype(np.float32)
-        return returns, discounts, last, final_dones
+    def _next_obs_at(self, inds: np.ndarray, envs: np.ndarray) -> np.ndarray:
+        return self.next_observations[inds, envs]
 
 
-def _check_options(alpha: float, beta_start: float, eps: float, n_steps: int, gamma: float) -> None:
+def _check_options(alpha: float, beta_start: float, eps: float, n_steps: int, gamma: float, owner: str) -> None:
     """One ``ValueError`` naming the option, so the config error names ``replay_buffer_kwargs``."""
     checks = (
         ("alpha", 0.0 <= alpha <= 1.0, "in [0, 1]"),
@@ -189,4 +167,4 @@ def _check_options(alpha: float, beta_start: float, eps: float, n_steps: int, ga
     )
     for name, ok, rule in checks:
         if not ok:
-            raise ValueError(f"replay_buffer_kwargs.{name} must be {rule} for PrioritizedReplayBuffer")
+            raise ValueError(f"replay_buffer_kwargs.{name} must be {rule} for {owner}")
