@@ -9,7 +9,9 @@ Two figures come out of a run's logs:
   game, since scores of different games are not on one scale (Breakout's 0-30 would be a flat
   line under MsPacman's 250). Runs that are seeds of one experiment
   (:func:`simple_game.pooling.group_seeds`) are drawn as the median over seeds with an
-  interquartile band (:func:`simple_game.stats.aggregate_seeds`).
+  interquartile band (:func:`simple_game.stats.aggregate_seeds`);
+- a figure per study (:mod:`simple_game.studies`): each variant's curves as median and IQR band,
+  and its final scores as the interquartile mean with a 95% bootstrap interval, seeds as dots.
 
 Figures are built with :class:`matplotlib.figure.Figure` and rendered by Agg, without pyplot:
 no display is needed (servers, CI, SSH) and no global backend is switched under a notebook.
@@ -24,7 +26,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -34,7 +36,7 @@ from simple_game.errors import SimpleGameError
 from simple_game.fsio import atomic_write_bytes
 from simple_game.pooling import SeedGroup
 from simple_game.runs import RunRecord
-from simple_game.stats import Curve, aggregate_seeds
+from simple_game.stats import Curve, FinalScores, aggregate_seeds
 
 TRAIN_X, TRAIN_Y = "time/total_timesteps", "rollout/ep_rew_mean"
 EVAL_X, EVAL_Y, EVAL_STD = "timesteps", "mean_score", "std_score"
@@ -259,3 +261,79 @@ def plot_comparison(groups: Sequence[SeedGroup], curves: Mapping[Path, Curves], 
     the band the interquartile range. An experiment with one run is drawn as is.
     """
     save_png(comparison_figure(groups, curves), out_path)
+
+
+# --------------------------------------------------------------------------- one study
+
+
+@dataclass(frozen=True)
+class StudyVariant:
+    """One line of a study figure: a variant's runs (its seeds) and their final scores."""
+
+    label: str
+    curves: list[Curves]
+    final: Optional[FinalScores]  # IQM with its bootstrap interval; None with fewer than 2 scored seeds
+    per_seed: list[float]  # each seed's final evaluation score
+
+
+def study_figure(title: str, variants: Sequence[StudyVariant]) -> Figure:
+    """Training and evaluation curves (median of the seeds, IQR band) and the final scores (IQM, 95% CI).
+
+    The right panel has one row per variant, in the series' order from the top: each seed's final
+    evaluation as a grey dot, the interquartile mean as a diamond (the variant's colour) with its percentile
+    bootstrap interval as the bar (:func:`simple_game.stats.summarize_final_scores`).
+    """
+    fig = Figure(figsize=(16, 4.8))
+    train_ax, eval_ax, final_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.2, 1.2, 1]})
+    colors = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, pick, what in ((train_ax, _train_curve, "training score"), (eval_ax, _eval_curve, "evaluation score")):
+        for i, variant in enumerate(variants):
+            series = [pick(c) for c in variant.curves if pick(c)[0]]
+            if series:
+                _draw_band(ax, variant.label, series, colors[i % len(colors)])
+        _score_axis(ax, f"{title}: {what}")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes)
+    _draw_final_scores(final_ax, variants, colors)
+    return fig
+
+
+def _draw_band(ax: Any, label: str, series: list[Curve], color: str) -> None:
+    """A variant's seeds on one panel: the median and the interquartile band, or the one run as is."""
+    agg = aggregate_seeds(series) if len(series) > 1 else None
+    if agg is None:
+        for j, (xs, ys) in enumerate(series):
+            ax.plot(
+                xs,
+                ys,
+                color=color,
+                alpha=0.8,
+                label=f"{label} ({len(series)} run{'s' * (len(series) > 1)})" if j == 0 else None,
+            )
+        return
+    grid, median, q25, q75 = agg
+    marker = "o" if len(grid) == 1 else None  # seeds evaluated once: a point, not an invisible line
+    ax.plot(grid, median, color=color, marker=marker, label=f"{label} (median of {len(series)} seeds, IQR band)")
+    ax.fill_between(grid, q25, q75, color=color, alpha=0.2)
+
+
+def _draw_final_scores(ax: Any, variants: Sequence[StudyVariant], colors: list[str]) -> None:
+    rows = list(range(len(variants)))[::-1]  # the first variant on top
+    for i, (y, variant) in enumerate(zip(rows, variants, strict=True)):
+        ax.plot(variant.per_seed, [y] * len(variant.per_seed), "o", color="0.6", markersize=4)
+        final = variant.final
+        if final is not None:
+            err = [[final.iqm - final.ci_low], [final.ci_high - final.iqm]]
+            ax.errorbar([final.iqm], [y], xerr=err, fmt="D", color=colors[i % len(colors)], capsize=4, markersize=6)
+    ax.set_yticks(rows, [v.label for v in variants], fontsize=8)
+    ax.set_ylim(-0.7, len(variants) - 0.3)
+    ax.set_xlabel("final evaluation score")
+    ax.set_title("final score: IQM with 95% bootstrap CI (dots: seeds)", fontsize=10)
+    ax.grid(alpha=0.3, axis="x")
+
+
+def plot_study(title: str, variants: Sequence[StudyVariant], out_path: Path) -> None:
+    """Write :func:`study_figure` to ``out_path`` as a PNG."""
+    save_png(study_figure(title, variants), out_path)

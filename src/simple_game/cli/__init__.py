@@ -16,6 +16,8 @@ COMMANDS = {
     "record": ("simple_game.cli.record", "record an MP4 of an agent playing"),
     "collect": ("simple_game.cli.collect", "record a skill-tiered gameplay dataset (PNG + JSON)"),
     "report": ("simple_game.cli.report", "regenerate experiments.md and learning-curve plots"),
+    "study": ("simple_game.cli.study", "train every config of an ablation series for several seeds"),
+    "sweep": ("simple_game.cli.sweep", "tune hyperparameters with Optuna (one machine or many)"),
     "roms": ("simple_game.cli.roms", "check the Atari ROMs and list the games"),
 }
 

@@ -3,6 +3,10 @@
     python -m simple_game.train --config configs/ppo_breakout.yaml [--set key.path=value ...] [--name NAME]
     python -m simple_game.train --resume runs/ppo_breakout_20250101-120000 [--set total_timesteps=N]
                                 [--schedules continue|stretch]
+    python -m simple_game.train --config configs/ppo_breakout.yaml --seeds 3 [--parallel 3]
+
+``--seeds`` trains one run per seed (``<name>_seed<N>``), grouped as one study: see
+:mod:`simple_game.studies` and docs/studies.md.
 
 Ctrl-C or SIGTERM saves a checkpoint, marks ``summary.json`` ``interrupted`` and exits 130;
 ``--resume`` continues from there. A NaN/inf loss or weight stops the run (``failed``, exit 3)
@@ -55,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a config value (repeatable), e.g. --set env.n_envs=4",
     )
     parser.add_argument("--name", help="experiment name (default: the config file's name)")
+    parser.add_argument(
+        "--seeds",
+        help="train one run per seed as one study: a count (3: seeds 0, 1, 2) or a list (0,1,2); "
+        "finished seeds are skipped and interrupted ones resumed when the same command runs again",
+    )
+    parser.add_argument(
+        "--parallel", metavar="N", help="with --seeds: runs at once (default 1), cores // N threads each"
+    )
     parser.add_argument("--runs-dir", default="runs", help="where run directories are created (default: runs)")
     parser.add_argument(
         "--experiments-md",
@@ -70,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[list[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     progress = not args.no_progress
+    if args.seeds is not None or args.parallel is not None:
+        return _seeds(args)
     if args.resume:
         if args.config or args.name:
             raise SimpleGameError(
@@ -105,6 +119,17 @@ def main(argv: Optional[list[str]] = None) -> int:
         progress=progress,
         exiting=_is_cli_process(),
     )
+
+
+def _seeds(args: argparse.Namespace) -> int:
+    """``--seeds``: the seeds of one config as one study (:mod:`simple_game.studies`)."""
+    if args.resume or args.schedules or not args.config or args.seeds is None:
+        what = "--config X --seeds S" if args.resume or args.schedules else "--config and --seeds"
+        raise SimpleGameError(f"--seeds/--parallel: need {what} (resume one seed's run with --resume RUN_DIR alone)")
+    from simple_game.studies import run_study, seed_study
+
+    plan = seed_study(args.config, args.overrides, args.name, args.seeds, args.parallel)
+    return run_study(plan, runs_dir=args.runs_dir, experiments_md=args.experiments_md)
 
 
 def _is_cli_process() -> bool:
