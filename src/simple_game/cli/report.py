@@ -18,6 +18,7 @@ What it writes (every place is checked first: a bad one is a one-line error, not
   ``seed`` and run-only settings (``runs.RUN_ONLY_SETTINGS``: device, logging, eval cadence, ...)
   are seeds: drawn as median and interquartile band, summarised in one printed line each; it
   prints what it pooled and the first settings in which kept-apart runs of one name differ.
+- ``<out>/study_<name>.png`` per study (docs/studies.md): curves as median and IQR band, final IQM [95% CI].
 
 Only reads files that training already wrote, so it can run while training goes on.
 """
@@ -46,21 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--runs",
         default="*",
         metavar="GLOB",
-        help="which run folders to plot, a shell-style pattern on the folder name "
-        "such as 'ppo_pong*' (default: all). The table always lists every run.",
+        help="which run folders to plot, a shell-style pattern such as 'ppo_pong*' (default: all); the table lists all",
     )
     parser.add_argument(
-        "--experiments-md",
-        default=None,
-        type=Path,
-        help="the lab notebook whose results table is rebuilt (default: experiments.md for "
-        "--runs-dir runs, else <runs-dir>/experiments.md)",
+        "--experiments-md", type=Path, help="the log to rebuild (default: experiments.md for runs, else in --runs-dir)"
     )
     parser.add_argument(
-        "--out",
-        type=Path,
-        help="folder for the comparison plot (default: <runs-dir>/report); when given, per-run curves go "
-        "there too instead of into each run folder",
+        "--out", type=Path, help="folder for every plot (default: <runs-dir>/report, per-run curves in each run folder)"
     )
     parser.add_argument("--no-table", action="store_true", help="do not touch experiments.md")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
@@ -90,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     _check_outputs(args, None if args.no_table else md, out_dir, targets)
     from simple_game.plots import load_curves
+    from simple_game.studies.figures import draw_study_figures, plan_study_figures
 
+    figures = plan_study_figures(matched, out_dir)  # a figure per study, its place checked before any writing
     curves = {run.path: load_curves(run) for run in matched}  # a broken CSV stops us before any writing
     everything = matched if args.runs == "*" or args.no_table else find_runs(runs_dir, "*")
     kept = "" if args.no_table else "; its row in the results table is kept as it was"
@@ -100,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_table:
         n_rows = update_experiments_md(md, everything, studies_of(group_seeds(everything)))
         print(f"updated {md} ({n_rows} run{'s' if n_rows != 1 else ''} in the results table)")
+        from simple_game.sweep.table import update_sweeps_table  # sweeps' own reports, from their sweep.json
+
+        if n_sweeps := update_sweeps_table(md, runs_dir):
+            print(f"updated {md} ({n_sweeps} sweep{'s' if n_sweeps != 1 else ''} in the sweeps table)")
     _plot(matched, curves, targets, out_dir / "comparison.png")
+    draw_study_figures(figures, curves, echo=print)
     return 0
 
 

@@ -11,8 +11,10 @@ interrupted, diverged, a user error, a crash) is decided in one place,
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -28,7 +30,7 @@ from simple_game.compute import apply_compute, describe_compute
 from simple_game.config import ExperimentConfig, dump_config
 from simple_game.device import resolve_device
 from simple_game.envs import resolve_backend
-from simple_game.errors import SimpleGameError
+from simple_game.errors import ConfigError, SimpleGameError
 from simple_game.experiment_log import append_experiment_row, default_log_path
 from simple_game.fsio import atomic_write_text
 from simple_game.interrupts import Terminated, ignoring_interrupts, interrupt_handlers
@@ -60,6 +62,7 @@ def run_training(
     resume_from: Optional[Path] = None,
     exiting: bool = False,
     schedules: str = CONTINUE,
+    extras: Optional[Callable[[TrainingCallbacks], list[BaseCallback]]] = None,
 ) -> int:
     """Build envs, agent and callbacks for ``cfg``, train, and record the run; returns the exit code.
 
@@ -68,16 +71,17 @@ def run_training(
     logs are appended. Exit codes: see :mod:`simple_game.training.outcome`. ``exiting``: the
     caller exits right after (the CLI), see :func:`simple_game.interrupts.interrupt_handlers`.
     ``schedules``: how a resumed run's schedules go on (:mod:`simple_game.agents.schedules`).
+    ``extras``: callbacks made from the run's own (a sweep's pruner); their ``stop_status`` names the status.
     """
     console, device, resuming = training_console(), resolve_device(cfg.device), resume_from is not None
-    _check_outputs(runs_root, experiments_md, run)
+    _check_outputs(cfg, runs_root, experiments_md, run)
     _print_header(console, cfg, device)
     envs, model, compute = _prepare(console, cfg, device, run, resume_from, schedules)
     run = _open_run(cfg, runs_root, config_text, run, envs)  # only now: a refused start leaves no folder
     console.print(f"run directory: {run.path}   (tensorboard --logdir {runs_root})")
     start_step = int(model.num_timesteps)
     summary, clock = start_summary(cfg, run, device, start_step, compute, resuming)
-    callbacks, learn_callbacks, bar = _connect(cfg, run, envs, console, model, clock, progress_bar, resuming)
+    callbacks, learn_callbacks, bar = _connect(cfg, run, envs, console, model, clock, progress_bar, resuming, extras)
 
     def learn() -> None:
         run.write_summary(summary.as_dict())
@@ -93,13 +97,13 @@ def run_training(
         record_end(run, summary, "crashed", f"{type(exc).__name__}: {exc}", model.num_timesteps, clock(), None, None)
 
     with interrupt_handlers(exiting=exiting):
-        outcome = attempt(learn, model, crashed) or FINISHED
+        outcome = attempt(learn, model, crashed) or _stopped_by(callbacks.all) or FINISHED
         _close_bar(bar)  # before any message: a live bar would be drawn again below it
         if outcome.status == "interrupted":
             _stop_at_interrupt(console, callbacks.checkpoint, model, outcome)
         wall = clock()
         with ignoring_interrupts():
-            if outcome.status in ("finished", "interrupted"):
+            if outcome.status in ("finished", "interrupted", "pruned"):
                 # The final checkpoint is what `--resume` and `evaluate` use: save it (unless diverged).
                 outcome = attempt(callbacks.checkpoint.save, model, crashed) or outcome
             envs.close()
@@ -118,6 +122,7 @@ def _connect(
     clock: Stopwatch,
     progress_bar: bool,
     resuming: bool,
+    extra: Optional[Callable[[TrainingCallbacks], list[BaseCallback]]] = None,
 ) -> tuple[TrainingCallbacks, list[BaseCallback], Optional[ProgressBarCallback]]:
     """The model's logger, the callbacks, the list ``learn`` gets, and SB3's progress bar if shown.
 
@@ -133,12 +138,23 @@ def _connect(
     )
     model.set_logger(logger)
     callbacks = make_callbacks(cfg, run, envs, console, int(model.num_timesteps), resuming, clock=clock)
+    if extra is not None:  # after the run's own: a pruner sees each evaluation on the step it is made
+        callbacks.all.extend(extra(callbacks))
     bar = ProgressBarCallback() if progress_bar and is_interactive(console) else None
     return callbacks, timed_apart(callbacks.all, clock) + ([bar] if bar else []), bar
 
 
-def _check_outputs(runs_root: Path, experiments_md: Path, run: Optional[RunDirectory]) -> None:
+def _stopped_by(callbacks: list[BaseCallback]) -> Optional[Outcome]:
+    """The outcome of a callback that ended training on purpose (``stop_status``, e.g. a sweep's ``pruned``)."""
+    status = next((s for s in (getattr(cb, "stop_status", None) for cb in callbacks) if s), None)
+    return Outcome(str(status), 0) if status else None
+
+
+def _check_outputs(cfg: ExperimentConfig, runs_root: Path, experiments_md: Path, run: Optional[RunDirectory]) -> None:
     """Every place the run writes, checked before any work: a problem is one line, and nothing is created."""
+    if cfg.logging.wandb is not None and importlib.util.find_spec("wandb") is None:
+        where = cfg.where("logging.wandb")
+        raise ConfigError(f'{where}: wandb is not installed: pip install -e ".[wandb]" (or remove logging.wandb)')
     if run is None:
         check_writable_dir(runs_root, "--runs-dir")
     else:
