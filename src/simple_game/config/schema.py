@@ -119,6 +119,17 @@ class CheckpointConfig(_Strict):
     save_replay_buffer: bool = False
 
 
+class WandbConfig(_Strict):
+    """Weights & Biases: the run's metrics and config mirrored into a W&B run (the optional extra ``wandb``)."""
+
+    project: str = Field(..., min_length=1)
+    mode: Literal["offline", "online"] = Field(
+        default="offline", description="offline: files in <run>/wandb only (wandb sync uploads them later)"
+    )
+    entity: Optional[str] = None
+    tags: list[str] = Field(default_factory=list)
+
+
 class LoggingConfig(_Strict):
     console_interval_s: Float = Field(default=10.0, gt=0)
     progress_bar: bool = True
@@ -128,6 +139,9 @@ class LoggingConfig(_Strict):
         gt=0,
         description="SB3 log_interval: iterations (on-policy) or episodes (off-policy; a lost life ends one)",
     )
+    # Whether wandb is installed is checked when training starts (training.run), not here:
+    # evaluating or recording a run trained with W&B must not need wandb.
+    wandb: Optional[WandbConfig] = Field(default=None, description="mirror metrics and config to Weights & Biases")
 
 
 class MilestoneConfig(_Strict):
@@ -175,6 +189,12 @@ class ExperimentConfig(_Strict):
     milestones: MilestoneConfig = Field(default_factory=MilestoneConfig)
     video: VideoConfig = Field(default_factory=VideoConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    track: Optional[str] = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the protocol family the run belongs to (docs/dqn.md: A paper-faithful, B modern); "
+        "recorded in summary.json; results of different tracks are not compared in one claim",
+    )
     # Where the config came from; not part of the schema users write.
     source: Optional[str] = Field(default=None, exclude=True)
     # What loading learned, never dumped to config.yaml: which file (or --set) set each dotted key,
@@ -227,6 +247,8 @@ class ExperimentConfig(_Strict):
         """The resolved config as plain YAML data (what ``runs/<exp>/config.yaml`` holds)."""
         data = self.model_dump(mode="python")
         data["hyperparams"] = {k: schedule_to_yaml(v) if k in SCHEDULABLE else v for k, v in self.hyperparams.items()}
+        if data.get("track") is None:  # written only by configs that name a track (docs/dqn.md)
+            data.pop("track", None)
         return data
 
 

@@ -25,7 +25,9 @@ from simple_game.callbacks import (
     MilestoneCallback,
     VideoCallback,
 )
+from simple_game.callbacks.hparams import HParamsCallback
 from simple_game.callbacks.shaping import ShapedReturnCallback
+from simple_game.callbacks.trackers import WandbCallback
 from simple_game.checkpoints import read_checkpoint_metadata
 from simple_game.config import ExperimentConfig, algorithm_class, model_kwargs
 from simple_game.envs import EVAL_SEED_OFFSET, action_meanings, make_eval_env, make_train_env, make_vec_env
@@ -187,7 +189,18 @@ def make_callbacks(
         callbacks.append(_video_callback(cfg, run, envs))
     if cfg.env.reward_shaping.active:  # the shaped return beside the raw game score
         callbacks.append(ShapedReturnCallback())
+    callbacks += _tracker_callbacks(cfg, run, console, resuming)  # last: the final evaluation reaches them
     return TrainingCallbacks(callbacks, checkpoint_cb, eval_cb)
+
+
+def _tracker_callbacks(
+    cfg: ExperimentConfig, run: RunDirectory, console: Console, resuming: bool
+) -> list[BaseCallback]:
+    """TensorBoard's HParams record, and the W&B mirror when ``logging.wandb`` asks for it."""
+    trackers: list[BaseCallback] = [HParamsCallback(cfg, resuming)]
+    if cfg.logging.wandb is not None:
+        trackers.append(WandbCallback(cfg, run, console))
+    return trackers
 
 
 def _metadata_fn(cfg: ExperimentConfig, clock: Optional[Callable[[], float]]) -> MetadataFn:
