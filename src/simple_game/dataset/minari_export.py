@@ -69,6 +69,7 @@ def _metadata(reader: DatasetReader, tier: dict[str, Any]) -> dict[str, Any]:
         "game": reader.game,
         "protocol": reader.protocol,
         "env": manifest.get("env"),
+        "frame_skip": reader.frame_skip,  # emulator frames per action: each action was repeated this often
         "action_meanings": reader.action_meanings,
         "action_labels": manifest.get("action_labels"),
         "pairing": manifest.get("frames", {}).get("pairing"),
@@ -79,31 +80,30 @@ def _metadata(reader: DatasetReader, tier: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _buffers(reader: DatasetReader, name: str) -> list[Any]:
-    """Every episode of one tier as a Minari ``EpisodeBuffer`` (seeds and split in its infos)."""
+def _buffers(reader: DatasetReader, name: str) -> Iterator[Any]:
+    """Each episode of one tier as a Minari ``EpisodeBuffer``, one at a time (seeds and lives in it).
+
+    One at a time, so an export holds one episode's frames, never a tier's: 50 whole RGB games
+    are gigabytes.
+    """
     from minari.data_collector.episode_buffer import EpisodeBuffer  # noqa: PLC0415
 
     listing = {e["episode_id"]: e for e in _records(reader, name)}
-    buffers = []
     for i, info in enumerate(reader.episodes(tiers=name)):
         ep = reader.load_episode(info)
         capped = np.zeros(info.length, dtype=bool)
         if info.end not in ("game_over", "frame_cap") and info.length:
             capped[-1] = True  # a max_steps cap: Minari calls an episode stopped from outside truncated
-        seed = int(listing[info.episode_id]["seed"])
-        buffers.append(
-            EpisodeBuffer(
-                id=i,
-                seed=seed,
-                observations=list(ep.frames),
-                actions=[int(a) for a in ep.actions],
-                rewards=[float(r) for r in ep.rewards],
-                terminations=[bool(x) for x in ep.terminated],
-                truncations=[bool(x) for x in ep.truncated | capped],
-                infos={"lives": ep.lives.astype(np.int64)},
-            )
+        yield EpisodeBuffer(
+            id=i,
+            seed=int(listing[info.episode_id]["seed"]),
+            observations=list(ep.frames),
+            actions=[int(a) for a in ep.actions],
+            rewards=[float(r) for r in ep.rewards],
+            terminations=[bool(x) for x in ep.terminated],
+            truncations=[bool(x) for x in ep.truncated | capped],
+            infos={"lives": ep.lives.astype(np.int64)},
         )
-    return buffers
 
 
 def _records(reader: DatasetReader, name: str) -> list[dict[str, Any]]:
@@ -140,7 +140,7 @@ def export_minari(
                 created.append(base / dataset_id)
                 dataset = minari.create_dataset_from_buffers(
                     dataset_id=dataset_id,
-                    buffer=_buffers(reader, tier_name(int(tier["skill_level"]))),
+                    buffer=[],  # the episodes follow one by one
                     observation_space=spaces.Box(0, 255, shape=reader.frame_shape, dtype=np.uint8),
                     action_space=spaces.Discrete(len(reader.action_meanings)),
                     algorithm_name=str(tier.get("source") or tier.get("algo") or "random"),
@@ -149,6 +149,8 @@ def export_minari(
                     data_format="hdf5",
                     jpeg_encoding=False,  # lossless: the frames stay bit-exact
                 )
+                for buffer in _buffers(reader, tier_name(int(tier["skill_level"]))):
+                    dataset.update_dataset_from_buffer([buffer])
                 dataset.storage.update_metadata({"simple_game": _metadata(reader, tier)})
                 if progress:
                     progress(f"{dataset_id}: {tier['episodes']} episodes -> {base / dataset_id}")

@@ -173,6 +173,11 @@ class DatasetReader:
         return str(self.manifest.get("protocol"))
 
     @property
+    def frame_skip(self) -> int:
+        """Emulator frames per step: each logged action was repeated this many frames (``env.frame_skip``)."""
+        return int(self.manifest.get("env", {}).get("frame_skip") or 4)
+
+    @property
     def sticky_probability(self) -> float:
         """Above 0, a logged action is the agent's choice, not always the one executed."""
         return float(self.manifest.get("env", {}).get("sticky_probability") or 0.0)

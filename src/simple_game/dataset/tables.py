@@ -17,7 +17,8 @@ def plan_header(plan: CollectionPlan) -> str:
     """One line: game, protocol, output, frame format, threads and seed."""
     env, size = plan.env_cfg, plan.env_cfg.screen_size
     return (
-        f"[bold]simple-game collect[/bold] {env.game} ({env.protocol} protocol, frame stack {env.frame_stack}) "
+        f"[bold]simple-game collect[/bold] {env.game} ({env.protocol} protocol, frame skip {env.frame_skip}, "
+        f"frame stack {env.frame_stack}) "
         f"-> {plan.output}/ | {'RGB 210x160' if plan.rgb else f'grayscale {size}x{size}'} PNG, "
         f"{plan.workers} encoder threads | seed {plan.seed}"
     )

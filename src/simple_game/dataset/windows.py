@@ -77,6 +77,11 @@ class FrameWindows(Dataset[dict[str, Any]]):
     def frame_shape(self) -> tuple[int, ...]:
         return self.reader.frame_shape
 
+    @property
+    def frame_skip(self) -> int:
+        """Emulator frames between two frames of a window: each action was repeated this many frames."""
+        return self.reader.frame_skip
+
     def __len__(self) -> int:
         return int(self._ends[-1])
 
