@@ -52,8 +52,11 @@ ifeq ($(CONFIG),$(FULL_CONFIG))
 endif
 	$(PYTHON) -m simple_game.train --config $(CONFIG) $(ARGS)
 
+# The suite runs on every logical CPU (pytest-xdist); a test file stays on one worker, so its
+# module-scoped fixtures (tiny trained runs) are built once. JOBS=0 runs it in one process.
+JOBS ?= logical
 test: setup
-	$(PYTHON) -m pytest $(ARGS)
+	$(PYTHON) -m pytest -n $(JOBS) --dist loadfile $(ARGS)
 
 # Lint and type-check: the configuration lives in pyproject.toml ([tool.ruff], [tool.mypy]).
 LINT_PATHS := src tests bench scripts notebooks
