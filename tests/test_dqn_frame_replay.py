@@ -33,16 +33,16 @@ ACTIONS = spaces.Discrete(4)
 BACKENDS = ["dummy", "ale_vector"] if ale_vector_available() else ["dummy"]
 
 
-def _play(backend: str, steps: int, buffers: list[ReplayBuffer], n_envs: int = 2) -> np.ndarray:
+def _play(backend: str, steps: int, buffers: list[ReplayBuffer], n_envs: int = 2) -> tuple[np.ndarray, int]:
     """Random play on Breakout (lives end episodes, games capped at 800 frames); every buffer gets each step.
 
-    Returns the dones, ``(steps, n_envs)``.
+    Returns the dones, ``(steps, n_envs)``, and how many games ended by a game over (not the cap).
     """
     sets = [f"env.backend={backend}", f"env.n_envs={n_envs}", "env.max_frames_per_episode=800"]
     cfg = load_config(CONFIGS / "dqn_breakout.yaml", sets)
     env = make_train_env(cfg.env, seed=7)
     rng = np.random.RandomState(0)
-    obs, all_dones = env.reset(), []
+    obs, all_dones, game_overs = env.reset(), [], 0
     for _ in range(steps):
         actions = rng.randint(env.action_space.n, size=n_envs)
         new_obs, rewards, dones, infos = env.step(actions)
@@ -54,8 +54,9 @@ def _play(backend: str, steps: int, buffers: list[ReplayBuffer], n_envs: int = 2
             buffer.add(np.array(obs), next_obs, actions.reshape(-1, 1), rewards, dones, infos)
         obs = new_obs
         all_dones.append(dones)
+        game_overs += sum("episode" in info and not info.get("TimeLimit.truncated") for info in infos)
     env.close()
-    return np.array(all_dones)
+    return np.array(all_dones), game_overs
 
 
 def _assert_same_storage(ours: FrameReplayBuffer, sb3: ReplayBuffer) -> None:
@@ -64,6 +65,10 @@ def _assert_same_storage(ours: FrameReplayBuffer, sb3: ReplayBuffer) -> None:
     envs = np.tile(np.arange(sb3.n_envs), sb3.size())
     assert np.array_equal(ours._obs_at(slots, envs), sb3.observations[slots, envs])
     assert np.array_equal(ours._next_obs_at(slots, envs), sb3.next_observations[slots, envs])
+    # Sampling reads both stacks as one window of 5 frames: the same stacks.
+    obs, next_obs = ours.store.pairs(ours.obs_ends[slots, envs], ours.next_ends[slots, envs], envs)
+    assert np.array_equal(obs, sb3.observations[slots, envs])
+    assert np.array_equal(next_obs, sb3.next_observations[slots, envs])
     for name in ("actions", "rewards", "dones", "timeouts"):
         assert np.array_equal(getattr(ours, name), getattr(sb3, name)), name
 
@@ -73,8 +78,8 @@ def test_stacks_rebuilt_equal_vecframestack_across_episode_starts(backend: str) 
     """600 steps of 2 envs: lost lives, game overs and time-limit cuts; one buffer holds all, one wraps twice."""
     big, small = FrameReplayBuffer(1200, ATARI, ACTIONS, "cpu", 2), FrameReplayBuffer(400, ATARI, ACTIONS, "cpu", 2)
     sb3_big, sb3_small = (ReplayBuffer(n, ATARI, ACTIONS, "cpu", 2) for n in (1200, 400))
-    dones = _play(backend, 600, [big, small, sb3_big, sb3_small])
-    assert dones.sum() >= 10 and sb3_big.timeouts.sum() >= 1  # episode starts and truncations were met
+    dones, game_overs = _play(backend, 600, [big, small, sb3_big, sb3_small])
+    assert dones.sum() >= 10 and sb3_big.timeouts.sum() >= 1 and game_overs >= 1  # lives, cuts, game overs
     _assert_same_storage(big, sb3_big)
     _assert_same_storage(small, sb3_small)
     # An episode's first stack holds its first frame only, zero padding before it (VecFrameStack's reset).
@@ -172,7 +177,7 @@ def test_prioritized_frames_broken_transitions_get_priority_zero_and_pickle() ->
 def test_memory_bytes_true_size_and_the_issues_figure() -> None:
     buffer = FrameReplayBuffer(1000, ATARI, ACTIONS, "cpu", 2)
     arrays = [buffer.actions, buffer.rewards, buffer.dones, buffer.timeouts, buffer.obs_ends, buffer.next_ends]
-    arrays += [buffer.store.frames, buffer.store.depth, buffer.store.written]
+    arrays += [buffer.store.frames, buffer.store.depth, buffer.store.written, buffer.store.newest]
     assert replay_memory_bytes(ATARI, ACTIONS, 1000, 2, False, FrameReplayBuffer) == sum(a.nbytes for a in arrays)
     million = replay_memory_bytes(ATARI, ACTIONS, 1_000_000, 1, False, FrameReplayBuffer)
     assert 7.0e9 < million < 7.6e9  # against 56.5 GB for SB3's buffer

@@ -2,9 +2,9 @@
 
 DQN learns from minibatches drawn from its replay buffer. Resumed without one (the default
 ``checkpoint.save_replay_buffer: false``: a 100k-transition Atari buffer is about 5.6 GB on
-disk) its first gradient steps would draw from the handful of transitions collected since, so
-the buffer is refilled first, as the DQN paper's warm-up does: ``learning_starts`` transitions
-before any gradient step.
+disk, 0.75 GB with the shared-frame ``FrameReplayBuffer``) its first gradient steps would draw
+from the handful of transitions collected since, so the buffer is refilled first, as the DQN
+paper's warm-up does: ``learning_starts`` transitions before any gradient step.
 
 The refill plays the loaded policy epsilon-greedily at its current exploration rate (DQN's own
 ``predict(deterministic=False)``, through SB3's ``_sample_action``), not at random: the buffer

@@ -31,7 +31,7 @@ ALGORITHMS: dict[str, str] = {
     "ppo": "stable_baselines3.PPO",
     "a2c": "stable_baselines3.A2C",
     "dqn": "simple_game.agents.dqn.DQN",  # SB3's DQN, bit-identical by default, plus Double/PER/dueling
-    "qrdqn": "sb3_contrib.QRDQN",
+    "qrdqn": "simple_game.agents.dqn.QRDQN",  # sb3-contrib's QR-DQN, bit-identical by default, plus Double
 }
 # Constructor arguments simple-game fills in itself; a config may not set them.
 MANAGED_ARGS = {"self", "policy", "env", "tensorboard_log", "verbose", "seed", "device", "_init_setup_model", "kwargs"}

@@ -10,6 +10,7 @@ Time and speed, for a run trained in one session or resumed over several:
   checkpoints and other pauses included).
 - ``session_fps``: this session's steps per second: the steps it took (from the checkpoint it
   resumed from, or 0) over its own wall time. This is what the last console line reports first.
+- ``track``: the config's ``track:`` (``A`` paper-faithful, ``B`` modern; docs/dqn.md), when set.
 - ``budgets`` (resumed runs): the ``total_timesteps`` of each session in order, e.g.
   ``[1024, 4096]`` for a run resumed once with ``--set total_timesteps=4096``.
 """
@@ -46,7 +47,8 @@ _SESSION_KEYS = ("session_start_step", "session_previous_s")
 class RunSummary:
     """The fields of ``summary.json``, in the file's order.
 
-    ``resumed_at`` and ``budgets`` are written only for a resumed run, the end fields only once
+    ``track`` only when the config names one (docs/dqn.md), ``resumed_at`` and ``budgets`` only
+    for a resumed run, the end fields only once
     the run has ended, ``failure`` only when it failed or crashed.
     """
 
@@ -64,6 +66,7 @@ class RunSummary:
     started_at: str
     simple_game_version: str
     compute: dict[str, str]
+    track: Optional[str] = None
     resumed_at: Optional[list[str]] = None
     budgets: Optional[list[int]] = None
     wall_time_s: Optional[float] = None
@@ -82,7 +85,7 @@ class RunSummary:
         data = asdict(self)
         for key in _SESSION_KEYS:
             del data[key]
-        for key in ("resumed_at", "budgets"):
+        for key in ("track", "resumed_at", "budgets"):
             if data[key] is None:
                 del data[key]
         if self.finished_at is None:
@@ -119,6 +122,7 @@ def start_summary(
         started_at=prior.get("started_at", now),
         simple_game_version=__version__,
         compute=compute,
+        track=cfg.track,
         resumed_at=list(prior.get("resumed_at") or []) + [now] if resuming else None,
         budgets=_budgets(prior, cfg.total_timesteps) if resuming else None,
         session_start_step=step,

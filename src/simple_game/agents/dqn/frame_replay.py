@@ -114,7 +114,8 @@ class FrameReplayBuffer(ReplayBuffer):
         action_dtype = np.dtype(ReplayBuffer._maybe_cast_dtype(action_space.dtype))
         action_bytes = int(np.prod(action_space.shape or (1,))) * action_dtype.itemsize
         per_slot = action_bytes + 3 * 4 + INDEX_BYTES
-        return slots * n_envs * per_slot + FrameStore.nbytes(frame_capacity(slots, stack), n_envs, frame_bytes)
+        store = FrameStore.nbytes(frame_capacity(slots, stack), n_envs, frame_bytes, stack)
+        return slots * n_envs * per_slot + store
 
     def add(self, obs: np.ndarray, next_obs: np.ndarray, action: np.ndarray, reward: np.ndarray,
             done: np.ndarray, infos: list[dict[str, Any]]) -> None:  # fmt: skip
@@ -178,7 +179,11 @@ class FrameReplayBuffer(ReplayBuffer):
         self, batch_inds: np.ndarray, env_inds: np.ndarray, env: Optional[VecNormalize] = None
     ) -> ReplayBufferSamples:
         """The (n-step) samples at ``batch_inds``, ``env_inds``: the numbers of SB3's buffers."""
-        return gather_samples(self, batch_inds, env_inds, env, self._obs_at, self._next_obs_at)
+        if self.n_steps > 1:
+            return gather_samples(self, batch_inds, env_inds, env, self._obs_at, self._next_obs_at)
+        ends, next_ends = self.obs_ends[batch_inds, env_inds], self.next_ends[batch_inds, env_inds]
+        obs, next_obs = self.store.pairs(ends, next_ends, env_inds)  # one read for both stacks
+        return gather_samples(self, batch_inds, env_inds, env, lambda *_: obs, lambda *_: next_obs)
 
     def _obs_at(self, inds: np.ndarray, envs: np.ndarray) -> np.ndarray:
         return self.store.stacks(self.obs_ends[inds, envs], envs)

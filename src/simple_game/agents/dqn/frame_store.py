@@ -45,24 +45,52 @@ class FrameStore:
         self.frames = np.zeros((self.capacity, self.n_envs, *frame_shape), dtype=dtype)
         self.depth = np.zeros((self.capacity, self.n_envs), dtype=np.uint8)  # frames of its episode in the stack
         self.written = np.zeros(self.n_envs, dtype=np.int64)  # frames written per env so far
+        # Each env's newest stack as it was added (what stacks(written - 1) rebuilds), kept so that
+        # add() compares with it without rebuilding it.
+        self.newest = np.zeros((self.n_envs, self.stack, *frame_shape), dtype=dtype)
         self._envs = np.arange(self.n_envs)
         self._offsets = np.arange(1 - self.stack, 1)  # oldest .. newest, relative to the stack's end
 
     @staticmethod
-    def nbytes(capacity: int, n_envs: int, frame_bytes: int) -> int:
-        """Bytes of a store: the frames, the depths and the counters."""
-        return capacity * n_envs * (frame_bytes + 1) + n_envs * 8
+    def nbytes(capacity: int, n_envs: int, frame_bytes: int, stack: int) -> int:
+        """Bytes of a store: the frames, the depths, the counters and each env's newest stack."""
+        return capacity * n_envs * (frame_bytes + 1) + n_envs * (8 + stack * frame_bytes)
 
     def stacks(self, ends: np.ndarray, envs: np.ndarray) -> np.ndarray:
         """The stacks ending at absolute indices ``ends`` of ``envs``: ``(batch, stack, *frame_shape)``."""
         ends = np.asarray(ends, dtype=np.int64)
         envs = np.asarray(envs, dtype=np.int64)
-        out = self.frames[(ends[:, None] + self._offsets) % self.capacity, envs[:, None]]
+        rows = ((ends[:, None] + self._offsets) % self.capacity) * self.n_envs + envs[:, None]
+        flat = self.frames.reshape(self.capacity * self.n_envs, *self.frames.shape[2:])  # a view
+        out = np.take(flat, rows.ravel(), axis=0).reshape(len(ends), self.stack, *self.frames.shape[2:])
         depth = self.depth[ends % self.capacity, envs].astype(np.int64)
         padding = np.arange(self.stack)[None, :] < (self.stack - depth)[:, None]
         if padding.any():
             out[padding] = 0
         return out
+
+    def pairs(self, ends: np.ndarray, next_ends: np.ndarray, envs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`stacks` at ``ends`` and at ``next_ends``, read as one window of ``stack + 1`` frames when they chain.
+
+        A next observation is its observation shifted by one frame (index ``+ 1``, one more frame
+        of the episode), so both stacks are views of the same frames and their zero padding is
+        at the same frames: 5 frames read per sample instead of 8.
+        """
+        ends = np.asarray(ends, dtype=np.int64)
+        next_ends = np.asarray(next_ends, dtype=np.int64)
+        envs = np.asarray(envs, dtype=np.int64)
+        depth = self.depth[ends % self.capacity, envs].astype(np.int64)
+        next_depth = self.depth[next_ends % self.capacity, envs].astype(np.int64)
+        if not np.all((next_ends == ends + 1) & (next_depth == np.minimum(depth + 1, self.stack))):
+            return self.stacks(ends, envs), self.stacks(next_ends, envs)
+        offsets = np.arange(-self.stack + 1, 2)
+        rows = ((ends[:, None] + offsets) % self.capacity) * self.n_envs + envs[:, None]
+        flat = self.frames.reshape(self.capacity * self.n_envs, *self.frames.shape[2:])
+        window = np.take(flat, rows.ravel(), axis=0).reshape(len(ends), self.stack + 1, *self.frames.shape[2:])
+        padding = np.arange(self.stack + 1)[None, :] < (self.stack - depth)[:, None]
+        if padding.any():
+            window[padding] = 0
+        return window[:, :-1], window[:, 1:]
 
     def intact(self, ends: np.ndarray, envs: np.ndarray) -> np.ndarray:
         """Whether every frame the stacks ending at ``ends`` may use is still in the ring."""
@@ -73,9 +101,8 @@ class FrameStore:
         stacks = np.asarray(stacks)
         newest = self.written - 1
         started = self.written > 0
-        latest = self.stacks(np.maximum(newest, 0), self._envs)
-        same = started & _rows_equal(stacks, latest)
-        shifted = started & ~same & _rows_equal(stacks[:, :-1], latest[:, 1:])
+        same = started & _rows_equal(stacks, self.newest)
+        shifted = started & ~same & _rows_equal(stacks[:, :-1], self.newest[:, 1:])
         out = newest.copy()
         grow = np.flatnonzero(shifted)
         if grow.size:
@@ -87,6 +114,8 @@ class FrameStore:
             out[grow] = self.written[grow] - 1
         for env in np.flatnonzero(~same & ~shifted).tolist():
             out[env] = self._new_segment(env, stacks[env])
+        changed = np.flatnonzero(~same)
+        self.newest[changed] = stacks[changed]
         return out
 
     def _new_segment(self, env: int, stack: np.ndarray) -> int:
