@@ -288,14 +288,32 @@ def test_rgb_dataset_rerun_is_a_no_op(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_checkpoint_must_fit_the_env(collection: dict, tmp_path: Path, write_yaml) -> None:
-    """The smoke agent stacks 4 frames: a frame_stack 8 dataset cannot use it."""
+def test_an_agent_keeps_its_own_frame_stack(collection: dict, tmp_path: Path, write_yaml) -> None:
+    """The smoke agent stacks 4 frames; a frame_stack 8 dataset still records it (the frames stored
+    do not depend on the agent's stack), and the tier says which stack the agent saw."""
     ckpt = collection["run"] / "checkpoints" / "step_256.zip"
     config = write_yaml(
-        f"env: {{game: Breakout, frame_stack: 8}}\noutput: {tmp_path / 'd'}\ntiers: [{{random: true}}, {{checkpoint: {ckpt}}}]\n"
+        f"env: {{game: Breakout, frame_stack: 8}}\noutput: {tmp_path / 'd'}\nepisodes: 1\nmax_steps: 20\n"
+        f"tiers: [{{random: true}}, {{checkpoint: {ckpt}}}]\n"
     )
     proc = run_cli("simple_game.collect", "--config", str(config))
-    assert proc.returncode == 2 and "frame_stack 4" in proc.stderr and "tiers.1" in proc.stderr
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    manifest = json.loads((tmp_path / "d" / "manifest.json").read_text())
+    assert manifest["tiers"][1]["agent"]["frame_stack"] == 4
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"), [("screen_size: 64", "84x84"), ("frame_skip: 2", "frame_skip 4")], ids=["screen", "frame_skip"]
+)
+def test_checkpoint_must_fit_the_env(collection: dict, tmp_path: Path, write_yaml, env: str, expected: str) -> None:
+    """An agent trained on 84x84 frames at frame skip 4 cannot play a 64x64 dataset, nor one at
+    frame skip 2 (it would act twice as often as it learned to): one line naming the tier, nothing written."""
+    ckpt = collection["run"] / "checkpoints" / "step_256.zip"
+    config = write_yaml(
+        f"env: {{game: Breakout, {env}}}\noutput: {tmp_path / 'd'}\ntiers: [{{random: true}}, {{checkpoint: {ckpt}}}]\n"
+    )
+    proc = run_cli("simple_game.collect", "--config", str(config))
+    assert proc.returncode == 2 and expected in proc.stderr and "tiers.1" in proc.stderr, proc.stderr
     assert not (tmp_path / "d").exists()
 
 

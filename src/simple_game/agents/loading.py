@@ -3,6 +3,8 @@
 Our checkpoints carry metadata (algorithm, game, frame stack, screen size); a plain SB3 zip
 is checked by its network class and its observation and action spaces. A mismatch is one
 clear :class:`~simple_game.errors.SimpleGameError` instead of a shape error deep inside PyTorch.
+A model loaded to act (``acting=True``: evaluate, record, collect) is loaded without the objects
+only training needs, so zips from other tools load too (:mod:`simple_game.agents.sources`).
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, cast
 
-from stable_baselines3.common.save_util import json_to_data
-
+from simple_game.agents.sources.sb3_zip import load_for_acting, read_saved_agent
 from simple_game.checkpoints import read_checkpoint_metadata
 from simple_game.config import ExperimentConfig, algorithm_class
 from simple_game.errors import SimpleGameError
@@ -35,9 +36,12 @@ _LOAD_ERRORS = (
 
 
 def load_model(
-    path: Path, algo: str, env: Optional[VecEnv] = None, device: str = "cpu", **kwargs: Any
+    path: Path, algo: str, env: Optional[VecEnv] = None, device: str = "cpu", *, acting: bool = False, **kwargs: Any
 ) -> BaseAlgorithm:
-    """Load a checkpoint of ``algo``, with a clear error for missing or foreign files."""
+    """Load a checkpoint of ``algo``, with a clear error for missing or foreign files.
+
+    ``acting=True``: to act only; schedules, buffers and other training-only objects are left out.
+    """
     path = Path(path)
     if not path.is_file():
         raise SimpleGameError(f"{path}: checkpoint not found")
@@ -46,6 +50,8 @@ def load_model(
         raise SimpleGameError(f"{path}: checkpoint is a {meta['algo']} model, but the config says algo: {algo}")
     cls = cast("type[BaseAlgorithm]", algorithm_class(algo))
     try:
+        if acting:
+            return cast("BaseAlgorithm", load_for_acting(cls, path, device=device, env=env))
         return cls.load(path, env=env, device=device, **kwargs)
     except _LOAD_ERRORS as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
@@ -68,7 +74,7 @@ def load_checked_model(
     _check_policy_class(path, cfg, policy_class)
     if env is not None:
         _check_spaces(path, cfg, env, obs_space, action_space)
-    return load_model(path, cfg.algo, env=env if train else None, device=device)
+    return load_model(path, cfg.algo, env=env if train else None, device=device, acting=not train)
 
 
 def _check_metadata(path: Path, cfg: ExperimentConfig) -> None:
@@ -123,12 +129,10 @@ def _check_spaces(path: Path, cfg: ExperimentConfig, env: VecEnv, obs_space: Any
 
 
 def saved_spaces(path: Path) -> tuple[Any, Any, Any]:
-    """Observation space, action space and policy class from an SB3 zip, without the weights."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if "data" not in archive.namelist():
-                raise SimpleGameError(f"{path}: not a Stable-Baselines3 checkpoint (no 'data' entry)")
-            data = json_to_data(archive.read("data").decode("utf-8"))
-    except (OSError, zipfile.BadZipFile, UnicodeDecodeError, ValueError) as exc:
-        raise SimpleGameError(f"{path}: not a readable checkpoint ({exc})") from None
-    return data.get("observation_space"), data.get("action_space"), data.get("policy_class")
+    """Observation space, action space and policy class from an SB3 zip, without the weights.
+
+    Only these three are unpickled (gym-era spaces read as gymnasium's); schedules from
+    packages that are not installed here do not stop the check.
+    """
+    saved = read_saved_agent(path)
+    return saved.decode("observation_space"), saved.decode("action_space"), saved.decode("policy_class")

@@ -17,6 +17,7 @@ def checkpoint_metadata(cfg: ExperimentConfig, step: int, **extra: Any) -> dict[
         "protocol": cfg.env.protocol,
         "frame_stack": cfg.env.frame_stack,
         "screen_size": cfg.env.screen_size,
+        "frame_skip": cfg.env.frame_skip,
         "full_action_space": cfg.env.full_action_space,
         "experiment": cfg.name,
         "step": int(step),

@@ -18,6 +18,8 @@ COMMANDS = {
     "report": ("simple_game.cli.report", "regenerate experiments.md and learning-curve plots"),
     "study": ("simple_game.cli.study", "train every config of an ablation series for several seeds"),
     "sweep": ("simple_game.cli.sweep", "tune hyperparameters with Optuna (one machine or many)"),
+    "dashboard": ("simple_game.cli.dashboard", "browse runs, videos, studies and datasets in the browser"),
+    "hub": ("simple_game.cli.hub", "fetch trained agents from the Hugging Face Hub"),
     "roms": ("simple_game.cli.roms", "check the Atari ROMs and list the games"),
 }
 

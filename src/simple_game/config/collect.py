@@ -2,7 +2,9 @@
 
 Each tier is an agent of a known skill: ``random: true`` plays uniformly at random, and a
 checkpoint tier names a checkpoint in a training run (``skill_level_k``, saved when the agent's
-rolling mean score first reached the k-th milestone) or a ``.zip`` path. The file is loaded like
+rolling mean score first reached the k-th milestone), a ``.zip`` path, or an agent trained
+elsewhere (``hf://org/repo``, an RL Zoo run folder; docs/agents_from_elsewhere.md), which stacks
+its own number of frames whatever ``env.frame_stack`` says. The file is loaded like
 an experiment config (``extends:``, ``--set``, one-line errors naming file and key).
 """
 
@@ -33,9 +35,12 @@ class TierSpec(_Strict):
         default=None, description="run directory holding the checkpoint (default: the top-level run)"
     )
     checkpoint: Optional[str] = Field(
-        default=None, description="latest, best, step_N, skill_level_K, or a path to a .zip"
+        default=None,
+        description="latest, best, step_N, skill_level_K, a path to a .zip, an RL Zoo run folder, or hf://org/repo",
     )
-    algo: Optional[str] = Field(default=None, description="only for checkpoints without simple-game metadata")
+    algo: Optional[str] = Field(
+        default=None, description="the algorithm, when neither simple-game metadata nor the network class says"
+    )
     episodes: Optional[Int] = Field(default=None, gt=0)
     max_steps: Optional[Int] = Field(default=None, gt=0)
 
@@ -76,6 +81,13 @@ class CollectConfig(_Strict):
         default=False, description="store the native 210x160 RGB screen instead of the 84x84 grayscale observation"
     )
     workers: Int = Field(default=2, ge=0, le=64, description="PNG-encoding threads (0: encode in the main thread)")
+    parallel_games: Optional[Int] = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="episodes of a tier played at once, each on its own emulator process (default 8); "
+        "1: one at a time in this process. The dataset is byte for byte the same either way",
+    )
 
     @model_validator(mode="after")
     def _env_source(self) -> CollectConfig:

@@ -18,9 +18,11 @@ from typing import Any, Optional
 import numpy as np
 
 from simple_game.agents import load_model
+from simple_game.agents.sources import ForeignAgent, is_hub_ref, observation_layout, open_agent, read_saved_agent
 from simple_game.checkpoints import read_checkpoint_metadata
 from simple_game.config import ALGORITHMS, CollectConfig, EnvConfig, TierSpec, load_config
 from simple_game.dataset.format import tier_name
+from simple_game.envs import action_meanings
 from simple_game.errors import SimpleGameError
 from simple_game.evaluation import EpsilonGreedy, setup_inference
 from simple_game.runs import NoMatchingRunError, RunDirectory, find_run
@@ -87,7 +89,10 @@ class FrameStacker:
 
 
 class AgentPolicy(Policy):
-    """A trained agent seeing what it saw in training: the last ``frame_stack`` frames, channel first.
+    """A trained agent seeing what it saw in training: its own last ``frame_stack`` frames, channel first.
+
+    The agent's frame stack is its own (read from its saved observation space), whatever the
+    dataset's ``env.frame_stack`` says: the frames stored are single frames either way.
 
     ``epsilon``: the greedy action, or with probability epsilon a random one (the DQN-paper
     evaluation rule, which also stops an agent from waiting forever to press FIRE);
@@ -101,14 +106,8 @@ class AgentPolicy(Policy):
     """
 
     def __init__(self, path: Path, algo: str, env_cfg: EnvConfig, sampling: str, epsilon: float, n_actions: int):
-        self.model = load_model(path, algo, device="cpu")
-        shape = (env_cfg.frame_stack, env_cfg.screen_size, env_cfg.screen_size)
-        got = tuple(self.model.observation_space.shape or ())
-        if got != shape:
-            raise SimpleGameError(
-                f"{path}: the agent expects observations of shape {got}, this env gives {shape} "
-                f"(frame_stack {env_cfg.frame_stack})"
-            )
+        self.model = load_model(path, algo, device="cpu", acting=True)
+        frame_stack = agent_frame_stack(path, tuple(self.model.observation_space.shape or ()), env_cfg.screen_size)
         agent_actions = getattr(self.model.action_space, "n", n_actions)
         if agent_actions != n_actions:
             raise SimpleGameError(f"{path}: the agent has {agent_actions} actions, the game has {n_actions}")
@@ -118,7 +117,7 @@ class AgentPolicy(Policy):
             epsilon=epsilon if sampling == "epsilon" else 0.0,
             deterministic=sampling != "stochastic",
         )
-        self.stack = FrameStacker(env_cfg.frame_stack, env_cfg.screen_size)
+        self.stack = FrameStacker(frame_stack, env_cfg.screen_size)
 
     def start(self, seed: int) -> None:
         setup_inference(seed)  # torch seeded per episode; one CPU thread, which leaves cores to PNG encoding
@@ -128,6 +127,17 @@ class AgentPolicy(Policy):
     def act(self, t: int, obs: np.ndarray) -> int:
         # A batch of one: the stacked frames the agent would have seen from a vector env.
         return int(self.actor(self.stack.push(obs)[None])[0])
+
+
+def agent_frame_stack(path: Path, shape: tuple[int, ...], screen_size: int) -> int:
+    """The agent's own frame stack; its screen must be the dataset's (the stored frames are what it sees)."""
+    layout = observation_layout(path, shape)
+    if layout.screen_size != screen_size:
+        raise SimpleGameError(
+            f"{path}: the agent sees {layout.screen_size}x{layout.screen_size} frames, this dataset's env makes "
+            f"{screen_size}x{screen_size} (env.screen_size)"
+        )
+    return layout.frame_stack
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,18 +259,22 @@ def _checkpoint_tier(
 ) -> tuple[dict[str, Any], Callable[[int], Policy]]:
     """What to record about a checkpoint tier, and how to make its policy."""
     run = _find_run(spec.run, f"{where}.run") if spec.run else base_run
-    path = _checkpoint_path(spec, run, where)
+    foreign = _foreign_agent(spec, env_cfg, where)
+    path = foreign.path if foreign is not None else _checkpoint_path(spec, run, where)
     meta = read_checkpoint_metadata(path)
-    algo = (spec.algo or "").lower() or meta.get("algo") or (load_config(run.config_path).algo if run else None)
+    algo = (spec.algo or "").lower() or meta.get("algo") or (foreign.algo if foreign else None)
+    algo = algo or (load_config(run.config_path).algo if run else None)
     if not algo:
         raise SimpleGameError(
             f"{where}: {path} has no simple-game metadata; say which algorithm it is with algo: "
             f"(one of {', '.join(ALGORITHMS)})"
         )
-    for key, want in (
+    if "frame_skip" not in meta and run is not None and foreign is None:  # checkpoints saved before it was recorded
+        meta = {**meta, "frame_skip": load_config(run.config_path).env.frame_skip}
+    for key, want in (  # not frame_stack: the agent stacks its own frames
         ("game", env_cfg.game),
-        ("frame_stack", env_cfg.frame_stack),
         ("screen_size", env_cfg.screen_size),
+        ("frame_skip", env_cfg.frame_skip),  # an agent acts at the action repeat it was trained with
         ("full_action_space", env_cfg.full_action_space),
     ):
         if key in meta and meta[key] != want:
@@ -274,20 +288,70 @@ def _checkpoint_tier(
     )
     info = {
         "source": "checkpoint",
-        "run": str(run.path) if run else None,
+        "run": str(run.path) if run and foreign is None else None,
         "checkpoint": str(path),
         "checkpoint_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "algo": algo,
         "sampling": cfg.sampling,
         "epsilon": cfg.epsilon if cfg.sampling == "epsilon" else None,
-        "trained_steps": meta.get("step"),
+        "trained_steps": meta.get("step") if meta else (foreign.saved.trained_steps if foreign else None),
         "milestone": milestone,
+        "agent": _agent_record(path, spec, foreign, env_cfg, where),
     }
 
     def make_policy(n_actions: int) -> Policy:
         return AgentPolicy(path, algo, env_cfg, cfg.sampling, cfg.epsilon, n_actions)
 
     return info, make_policy
+
+
+def _foreign_agent(spec: TierSpec, env_cfg: EnvConfig, where: str) -> Optional[ForeignAgent]:
+    """A tier's agent trained elsewhere (hf://, an RL Zoo or Hub-style folder, a zip without our metadata).
+
+    Checked before anything is recorded: the same game (when the agent says), an Atari layout.
+    """
+    assert spec.checkpoint is not None
+    text, path = spec.checkpoint, Path(spec.checkpoint)
+    if CHECKPOINT_NAMES.fullmatch(text) or not (is_hub_ref(text) or path.is_dir() or path.is_file()):
+        return None
+    try:
+        if path.is_file() and read_checkpoint_metadata(path):
+            return None  # one of ours
+        agent = open_agent(text)
+    except SimpleGameError as exc:
+        raise SimpleGameError(f"{where}.checkpoint: {exc}") from None
+    game = agent.game()
+    if game is not None and game != env_cfg.game:
+        raise SimpleGameError(
+            f"{where}: {agent.path} was trained on {game} ({agent.env_id}), this dataset plays {env_cfg.game}"
+        )
+    return agent
+
+
+def _agent_record(
+    path: Path, spec: TierSpec, foreign: Optional[ForeignAgent], env_cfg: EnvConfig, where: str
+) -> dict[str, Any]:
+    """Where the tier's agent comes from and the frame stack it sees (checked: screen size, action count)."""
+    saved = foreign.saved if foreign is not None else read_saved_agent(path)
+    try:
+        stack = agent_frame_stack(path, saved.observation_shape[0], env_cfg.screen_size)
+    except SimpleGameError as exc:
+        raise SimpleGameError(f"{where}: {exc}") from None
+    n_actions, game_actions = saved.n_actions, len(action_meanings(env_cfg))
+    if n_actions != game_actions:
+        raise SimpleGameError(
+            f"{where}: {path}: the agent has {n_actions} actions, {env_cfg.game} has {game_actions} "
+            "(another game, or env.full_action_space?)"
+        )
+    kind = foreign.kind if foreign is not None else ("simple-game" if read_checkpoint_metadata(path) else "sb3")
+    env_id = foreign.env_id if foreign is not None else None
+    return {
+        "format": kind,
+        "from": spec.checkpoint,
+        "env_id": env_id,
+        "frame_stack": stack,
+        "sb3_version": saved.sb3_version,
+    }
 
 
 def _checkpoint_path(spec: TierSpec, run: Optional[RunDirectory], where: str) -> Path:
