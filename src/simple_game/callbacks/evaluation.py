@@ -11,7 +11,8 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from simple_game.callbacks.console import ConsoleCallback
 from simple_game.callbacks.failure_gate import save_if_finite
 from simple_game.callbacks.periodic import MetadataFn, PeriodicCallback
-from simple_game.evaluation import DEFAULT_EPSILON, EpsilonGreedy, run_episodes
+from simple_game.evaluation import DEFAULT_EPSILON, EpisodeResults, EpsilonGreedy, run_episodes
+from simple_game.evaluation.batched import SeededGames
 from simple_game.runs import RunDirectory
 from simple_game.stats import summarize
 
@@ -28,8 +29,11 @@ class EvaluationCallback(PeriodicCallback):
     (:class:`simple_game.evaluation.EpsilonGreedy`): the policy's greedy action (sampled for
     PPO/A2C when ``deterministic`` is false), replaced by a random one with probability
     ``epsilon``. DQN's own exploration rate is never used here, so ``best.zip``, ``eval.csv``
-    and ``evaluate`` measure the same thing. The random actions of the evaluation at step N
-    start from ``seed + N``: an evaluation repeats exactly when the run is repeated.
+    and ``evaluate`` measure the same thing. On :class:`~simple_game.evaluation.batched.SeededGames`
+    (what training makes) every evaluation plays games ``0 .. n-1`` seeded ``seed + j``, env and
+    random actions, the games of ``evaluate --seed <seed>``: checkpoints are compared on the same
+    games. On a plain vector env the random actions of the evaluation at step N start from
+    ``seed + N`` and the envs play on from game to game.
     Logs ``eval/mean_score``, ``eval/std_score``, ``eval/mean_length``, ``eval/best_mean_score``,
     appends a row to ``eval.csv`` and saves ``checkpoints/best.zip`` when the mean improves.
     """
@@ -50,7 +54,7 @@ class EvaluationCallback(PeriodicCallback):
         seed: int = 0,
     ):
         super().__init__(freq)
-        self.eval_env = _GameLengths(eval_env)
+        self.eval_env = eval_env if isinstance(eval_env, SeededGames) else _GameLengths(eval_env)
         self.run = run
         self.n_episodes = n_episodes
         self.deterministic = deterministic
@@ -101,7 +105,7 @@ class EvaluationCallback(PeriodicCallback):
             "median_score": scores.median,
             "min_score": scores.min,
             "max_score": scores.max,
-            "mean_length": float(np.mean(self.eval_env.counted(self.n_episodes))),
+            "mean_length": float(np.mean(self._monitor_lengths(games))),
             "n_episodes": scores.n,
             "wall_time_s": round(time.monotonic() - self._t0, 2),
         }
@@ -115,6 +119,11 @@ class EvaluationCallback(PeriodicCallback):
         self.run.append_eval_row(result)
         self._report(result)
         return result
+
+    def _monitor_lengths(self, games: EpisodeResults) -> list[int]:
+        if isinstance(self.eval_env, _GameLengths):
+            return self.eval_env.counted(self.n_episodes)
+        return games.monitor_lengths
 
     def _report(self, result: dict[str, float]) -> None:
         self.logger.record("eval/mean_score", result["mean_score"])

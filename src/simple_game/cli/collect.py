@@ -91,7 +91,7 @@ def run_collect(cfg: CollectConfig, source: str) -> int:
         console.print(f"[yellow]{warning}[/yellow]", highlight=False, soft_wrap=True)
     for run in sorted({t.info["run"] for t in plan.tiers if t.info.get("run")}):
         console.print(f"agents from run {run}", highlight=False)
-    stats = collect_dataset(plan, report=lambda line: console.print(line, highlight=False))
+    stats = collect_dataset(plan, lambda line: console.print(line, highlight=False), games_at_once=cfg.parallel_games)
     console.print(tables.dataset_table(read_json(plan.output / MANIFEST)))
     console.print(tables.stats_line(stats))
     console.print(f"check it: python -m simple_game.collect verify {plan.output}")

@@ -42,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-envs",
         type=common.positive_int,
         default=None,
-        help="games played side by side (default: the config's eval.n_envs)",
+        help="games played at once, each on its own emulator, one batched forward pass per step; game j is "
+        "always reset with seed+j, so the scores do not depend on it (default: min(episodes, 8))",
     )
     common.add_policy_arguments(
         parser, random_help="random-policy baseline under the same protocol (no checkpoint loaded)"
@@ -59,8 +60,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         check_writable_file(Path(args.json_path), "--json")
 
     from simple_game.evaluation import evaluate_target
+    from simple_game.evaluation.batched import DEFAULT_GAMES_AT_ONCE
 
-    report = evaluate_target(common.target_from_args(args), episodes=args.episodes, n_envs=args.n_envs, **options)
+    n_envs = args.n_envs or min(args.episodes, DEFAULT_GAMES_AT_ONCE)
+    report = evaluate_target(common.target_from_args(args), episodes=args.episodes, n_envs=n_envs, **options)
     print_report(report)
     if args.json_path:
         from simple_game.fsio import atomic_write_json

@@ -51,6 +51,63 @@ class EpisodeResult:
         return whole_number(sum(self.rewards))
 
 
+class EpisodeRun:
+    """One episode played step by step: reset with ``seed``, then one :meth:`step` per action.
+
+    The loop of :func:`play_episode`, cut at the point where an action is needed, so the choice
+    can be made elsewhere (in a batch with other games, in another process) without changing a
+    single frame: :attr:`wants_action` says whether the episode goes on, :attr:`obs` is the newest
+    84x84 observation, and ``on_frame(t, frame)`` receives frame ``t`` as it is made.
+    """
+
+    def __init__(
+        self,
+        env: gym.Env,
+        seed: int,
+        on_frame: Callable[[int, np.ndarray], None],
+        *,
+        rgb: bool,
+        max_steps: Optional[int] = None,
+    ):
+        self.env, self.on_frame, self.rgb, self.max_steps = env, on_frame, rgb, max_steps
+        obs, _ = env.reset(seed=seed)
+        self.ale = env.unwrapped.ale  # type: ignore[attr-defined]
+        self.result = EpisodeResult(start_lives=int(self.ale.lives()))
+        self.t = 0
+        self.over = False
+        self._set_obs(obs)
+        on_frame(0, _frame(env, obs, rgb))
+
+    def _set_obs(self, obs: np.ndarray) -> None:
+        self.obs = obs[:, :, 0]
+
+    @property
+    def wants_action(self) -> bool:
+        """True while the game goes on and ``max_steps`` is not reached (sets ``result.end`` when not)."""
+        if not self.over and self.max_steps is not None and self.t >= self.max_steps:
+            self.result.end, self.over = "max_steps", True
+        return not self.over
+
+    def stop(self) -> None:
+        """The chooser gave no action: the episode ends here."""
+        self.result.end, self.over = "stopped", True
+
+    def step(self, action: int) -> None:
+        """Play action ``t``, record what it led to, and hand frame ``t + 1`` to ``on_frame``."""
+        obs, reward, terminated, truncated, info = self.env.step(int(action))
+        self.t += 1
+        result = self.result
+        result.actions.append(int(action))
+        result.rewards.append(whole_number(float(reward)))
+        result.lives.append(int(info.get("lives", self.ale.lives())))
+        result.terminated.append(bool(terminated))
+        result.truncated.append(bool(truncated))
+        self._set_obs(obs)
+        self.on_frame(self.t, _frame(self.env, obs, self.rgb))
+        if terminated or truncated:
+            result.end, self.over = ("game_over" if terminated else "frame_cap"), True
+
+
 def play_episode(
     env: gym.Env,
     seed: int,
@@ -65,31 +122,14 @@ def play_episode(
     ``choose(t, obs)`` gets the newest 84x84 observation and returns action ``t``;
     ``on_frame(t, frame)`` receives frame ``t`` (grayscale observation, or the RGB screen).
     """
-    obs, _ = env.reset(seed=seed)
-    ale = env.unwrapped.ale  # type: ignore[attr-defined]
-    result = EpisodeResult(start_lives=int(ale.lives()))
-    t = 0
-    on_frame(0, _frame(env, obs, rgb))
-    while True:
-        if max_steps is not None and t >= max_steps:
-            result.end = "max_steps"
-            break
-        action = choose(t, obs[:, :, 0])
+    run = EpisodeRun(env, seed, on_frame, rgb=rgb, max_steps=max_steps)
+    while run.wants_action:
+        action = choose(run.t, run.obs)
         if action is None:
-            result.end = "stopped"
-            break
-        obs, reward, terminated, truncated, info = env.step(int(action))
-        t += 1
-        result.actions.append(int(action))
-        result.rewards.append(whole_number(float(reward)))
-        result.lives.append(int(info.get("lives", ale.lives())))
-        result.terminated.append(bool(terminated))
-        result.truncated.append(bool(truncated))
-        on_frame(t, _frame(env, obs, rgb))
-        if terminated or truncated:
-            result.end = "game_over" if terminated else "frame_cap"
-            break
-    return result
+            run.stop()
+        else:
+            run.step(action)
+    return run.result
 
 
 def _frame(env: gym.Env, obs: np.ndarray, rgb: bool) -> np.ndarray:

@@ -19,11 +19,11 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
 
-from simple_game.dataset.episode import EpisodeResult, make_env, play_episode
+from simple_game.dataset.episode import EpisodeResult, play_episode
 from simple_game.dataset.format import (
     ACTIONS_DIR,
     EPISODE_RECORD,
@@ -40,9 +40,11 @@ from simple_game.dataset.format import (
     write_png,
 )
 from simple_game.dataset.manifest import build_actions, build_manifest, replay_key, tier_fingerprint
+from simple_game.dataset.parallel import DEFAULT_GAMES_AT_ONCE, EpisodeJob, Players, batched_actor, record_episodes
 from simple_game.dataset.plan import CollectionPlan, CollectionStats, Policy, TierPlan
 from simple_game.envs import action_meanings
 from simple_game.errors import SimpleGameError
+from simple_game.evaluation import EpsilonGreedy, setup_inference
 from simple_game.fsio import fsync_dir
 
 if sys.platform != "win32":
@@ -109,9 +111,14 @@ class FrameWriter:
 # --------------------------------------------------------------------------------------------
 
 
-def collect_dataset(plan: CollectionPlan, report: Callable[[str], None] = print) -> CollectionStats:
+def collect_dataset(
+    plan: CollectionPlan, report: Callable[[str], None] = print, *, games_at_once: Optional[int] = None
+) -> CollectionStats:
     """Record every missing episode of every tier, then write the actions files and manifest.
 
+    ``games_at_once`` episodes of a tier are played side by side on emulator processes
+    (:mod:`~simple_game.dataset.parallel`; default :data:`DEFAULT_GAMES_AT_ONCE`); ``1`` plays one
+    game at a time in this process. Either way every file is byte for byte the same.
     Safe to interrupt at any point and to run again: finished episodes are kept (after checking
     they were made by the same configuration), leftovers of an interrupted one are removed.
     """
@@ -123,23 +130,24 @@ def collect_dataset(plan: CollectionPlan, report: Callable[[str], None] = print)
         raise SimpleGameError(f"{out}: cannot create the output directory ({exc.strerror or exc})") from None
     stats = CollectionStats()
     t_start = time.perf_counter()
-    with _exclusive(out):
+    with _exclusive(out) as lock_fd:
         _check_resumable(plan, meanings)
         _remove_leftovers(out)
         records = {tier.level: _existing_records(plan, tier) for tier in plan.tiers}
         write_json(out / MANIFEST, build_manifest(plan, meanings, records, complete=False))
-        env = make_env(plan.env_cfg, plan.rgb)
-        writer = FrameWriter(plan.workers)
+        play = Players(
+            plan.env_cfg, plan.rgb, max(1, games_at_once or DEFAULT_GAMES_AT_ONCE), FrameWriter(plan.workers)
+        )
+        play.keep_out = [lock_fd] if lock_fd is not None else []
         try:
             for tier in plan.tiers:
-                _collect_tier(plan, tier, records[tier.level], env, writer, meanings, stats, report)
+                _collect_tier(plan, tier, records[tier.level], play, meanings, stats, report)
                 write_json(out / actions_file(tier.level), build_actions(plan, tier, meanings, records[tier.level]))
             write_json(out / MANIFEST, build_manifest(plan, meanings, records, complete=True))
         finally:
-            stats.encode_wait_s = writer.wait_s
-            stats.bytes_written = writer.bytes
-            writer.close()
-            env.close()
+            stats.encode_wait_s = play.writer.wait_s
+            stats.bytes_written = play.writer.bytes + play.png_bytes
+            play.close()
     stats.wall_s = time.perf_counter() - t_start
     return stats
 
@@ -148,8 +156,7 @@ def _collect_tier(
     plan: CollectionPlan,
     tier: TierPlan,
     records: EpisodeRecords,
-    env: gym.Env,
-    writer: FrameWriter,
+    play: Players,
     meanings: list[str],
     stats: CollectionStats,
     report: Callable[[str], None],
@@ -163,17 +170,48 @@ def _collect_tier(
     if not missing:
         return
     policy = tier.make_policy(len(meanings))
-    for index in missing:
-        t0 = time.perf_counter()
-        record = _record_episode(plan, tier, index, env, policy, meanings, writer)
+    t_tier, frames = time.perf_counter(), 0
+
+    def finished(index: int, record: dict[str, Any]) -> None:
+        nonlocal frames
         records[index] = record
         stats.episodes_written += 1
         stats.frames_written += record["frames"]
-        dt = time.perf_counter() - t0
+        frames += record["frames"]
+        rate = frames / max(time.perf_counter() - t_tier, 1e-9)  # the tier's rate so far (games overlap)
         report(
             f"{tier.name} {episode_name(index)}: score {record['score']:g}, {record['length']} steps, "
-            f"{record['end']}, {record['frames'] / max(dt, 1e-9):.0f} frames/s"
+            f"{record['end']}, {rate:.0f} frames/s"
         )
+
+    batched = batched_actor(policy)
+    if play.games_at_once > 1 and len(missing) > 1 and batched is not None:
+        _record_batched(plan, tier, missing, play, batched, meanings, finished)
+        return
+    for index in missing:
+        finished(index, _record_episode(plan, tier, index, play.env(), policy, meanings, play.writer))
+
+
+def _episode_folder(plan: CollectionPlan, tier: TierPlan, index: int) -> Path:
+    """The empty temporary folder episode ``index`` is played into."""
+    tier_dir = plan.output / RAW_DIR / tier.name
+    tier_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tier_dir / f"{episode_name(index)}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    return tmp
+
+
+def _finish_episode(
+    plan: CollectionPlan, tier: TierPlan, index: int, result: EpisodeResult, meanings: list[str], tmp: Path
+) -> dict[str, Any]:
+    """Write the episode's record and rename its folder into place: it appears whole or not at all."""
+    record = _episode_record(plan, tier, index, episode_seeds(plan.seed, tier.level, index), result, meanings)
+    write_json(tmp / EPISODE_RECORD, record)
+    os.rename(tmp, tmp.parent / episode_name(index))
+    fsync_dir(tmp.parent)
+    return record
 
 
 def _record_episode(
@@ -185,14 +223,8 @@ def _record_episode(
     meanings: list[str],
     writer: FrameWriter,
 ) -> dict[str, Any]:
-    """Play one episode into a temporary folder, then rename it into place: it appears whole or not at all."""
-    tier_dir = plan.output / RAW_DIR / tier.name
-    tier_dir.mkdir(parents=True, exist_ok=True)
-    final = tier_dir / episode_name(index)
-    tmp = tier_dir / f"{episode_name(index)}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    """Play one episode into a temporary folder (the one-game-at-a-time path), then put it in place."""
+    tmp = _episode_folder(plan, tier, index)
     env_seed, policy_seed = episode_seeds(plan.seed, tier.level, index)
     policy.start(policy_seed)
     result = play_episode(
@@ -204,11 +236,30 @@ def _record_episode(
         max_steps=tier.max_steps,
     )
     writer.drain()
-    record = _episode_record(plan, tier, index, (env_seed, policy_seed), result, meanings)
-    write_json(tmp / EPISODE_RECORD, record)
-    os.rename(tmp, final)
-    fsync_dir(tier_dir)
-    return record
+    return _finish_episode(plan, tier, index, result, meanings, tmp)
+
+
+def _record_batched(
+    plan: CollectionPlan,
+    tier: TierPlan,
+    missing: list[int],
+    play: Players,
+    batched: tuple[EpsilonGreedy, Optional[tuple[int, ...]]],
+    meanings: list[str],
+    finished: Callable[[int, dict[str, Any]], None],
+) -> None:
+    """Play the missing episodes ``games_at_once`` at a time on emulator processes."""
+    jobs = []
+    for index in missing:
+        env_seed, policy_seed = episode_seeds(plan.seed, tier.level, index)
+        jobs.append(EpisodeJob(index, env_seed, policy_seed, _episode_folder(plan, tier, index), tier.max_steps))
+
+    def done(job: EpisodeJob, result: EpisodeResult, png_bytes: int) -> None:
+        play.png_bytes += png_bytes
+        finished(job.index, _finish_episode(plan, tier, job.index, result, meanings, job.folder))
+
+    setup_inference(0)  # one torch thread: the cores are the emulators'
+    record_episodes(play.pool(len(jobs)), jobs, batched[0], batched[1], done)
 
 
 def _episode_record(
@@ -249,14 +300,16 @@ def _episode_record(
 
 
 @contextlib.contextmanager
-def _exclusive(out: Path) -> Iterator[None]:
+def _exclusive(out: Path) -> Iterator[Optional[int]]:
     """One collector per output directory: a lock on the directory itself that fails at once.
 
     (:func:`simple_game.fsio.locked` waits for its turn and locks a file next to the path; a
     second collect should stop with a message instead, and leave nothing beside the dataset.)
+    Yields the locked descriptor, which emulator processes must not keep (a killed collect's
+    lock would outlive it in them).
     """
     if sys.platform == "win32":  # pragma: no cover - no advisory locks there
-        yield
+        yield None
         return
     fd = os.open(out, os.O_RDONLY)
     try:
@@ -264,7 +317,7 @@ def _exclusive(out: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise SimpleGameError(f"{out}: another collect is writing to this directory") from None
-        yield
+        yield fd
     finally:
         os.close(fd)
 

@@ -8,6 +8,7 @@ game until the frame cap.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Optional
 
 import numpy as np
@@ -16,6 +17,7 @@ import torch
 from simple_game.agents import load_checked_model
 from simple_game.compute import apply_compute
 from simple_game.errors import SimpleGameError
+from simple_game.evaluation.batched import BatchedGreedy, EpisodeRandom, sampled_actions
 from simple_game.evaluation.target import Target
 
 if TYPE_CHECKING:
@@ -67,6 +69,7 @@ class EpsilonGreedy:
         self.epsilon = _check_epsilon(epsilon)
         self.deterministic = bool(deterministic) or hasattr(model, "exploration_rate")
         self.rng = np.random.default_rng(seed)
+        self._greedy: Optional[BatchedGreedy] = None
 
     def reseed(self, seed: int) -> None:
         """Restart the random actions from ``seed`` (collect seeds every episode on its own)."""
@@ -82,6 +85,31 @@ class EpsilonGreedy:
             explore = self.rng.random(n) < self.epsilon
             if explore.any():
                 actions[explore] = self.rng.integers(self.n_actions, size=int(explore.sum()))
+        return actions
+
+    def random_state(self, seed: int) -> EpisodeRandom:
+        """A game's own random numbers, seeded with ``seed`` (torch too when actions are sampled)."""
+        return EpisodeRandom(seed, torch_state=self.model is not None and not self.deterministic)
+
+    def act_each(self, obs: np.ndarray, randoms: Sequence[EpisodeRandom]) -> np.ndarray:
+        """Actions for several games, game ``i`` with its own ``randoms[i]``.
+
+        Row ``i`` gets exactly the action ``self(obs[i:i+1])`` would give with ``self.rng`` set to
+        ``randoms[i].rng`` (and torch seeded as that game's): the same draws in the same order, and
+        a policy action that does not depend on the other rows (:mod:`simple_game.evaluation.batched`).
+        """
+        if self.model is None:
+            return np.array([int(r.rng.integers(self.n_actions, size=1)[0]) for r in randoms], dtype=np.int64)
+        if self.deterministic:
+            if self._greedy is None:
+                self._greedy = BatchedGreedy(self.model)
+            actions = self._greedy(obs)
+        else:
+            actions = sampled_actions(self.model, obs, randoms)
+        if self.epsilon > 0:
+            for i, rand in enumerate(randoms):
+                if rand.rng.random(1)[0] < self.epsilon:
+                    actions[i] = rand.rng.integers(self.n_actions, size=1)[0]
         return actions
 
 

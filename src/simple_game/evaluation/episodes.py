@@ -28,6 +28,7 @@ class EpisodeResults:
     scores: list[float] = field(default_factory=list)
     lengths: list[int] = field(default_factory=list)
     truncated: list[bool] = field(default_factory=list)
+    monitor_lengths: list[int] = field(default_factory=list)  # Monitor's ``l`` (SB3 backends: + FIRE-reset steps)
 
     def summary(self) -> dict[str, Any]:
         """``n_episodes``, score mean/std/median/min/max, ``mean_length`` and ``n_truncated``."""
@@ -54,7 +55,11 @@ def run_episodes(
 ) -> EpisodeResults:
     """Play ``n_episodes`` whole games on ``env`` (an evaluation vector env) with ``act``.
 
-    A game is counted when SB3's ``Monitor`` reports it (``info["episode"]``: the true score
+    On :class:`~simple_game.evaluation.batched.SeededGames` (what ``evaluate`` plays on) game
+    ``j`` is reset with ``seed + j`` and has its own random numbers, so the scores, in game order,
+    do not depend on how many games run at once (:func:`~simple_game.evaluation.batched.play_games`).
+    On any other vector env (training's evaluation) each env plays on from its first seed. There,
+    a game is counted when SB3's ``Monitor`` reports it (``info["episode"]``: the true score
     over all lives). With several envs, env ``i`` plays a fixed quota of games
     (``(n_episodes + i) // n_envs``), as SB3's ``evaluate_policy`` does, so short games are not
     over-represented just because they finish first. ``on_episode(i, score, length)`` is called
@@ -62,6 +67,9 @@ def run_episodes(
     """
     if n_episodes < 1:
         raise SimpleGameError(f"--episodes: must be at least 1, got {n_episodes}")
+    play_games = getattr(env, "play_games", None)  # SeededGames plays its own way
+    if play_games is not None:
+        return cast(EpisodeResults, play_games(act, n_episodes, on_episode))
     n_envs = env.num_envs
     quota = np.array([(n_episodes + i) // n_envs for i in range(n_envs)], dtype=int)
     played = np.zeros(n_envs, dtype=int)
@@ -100,5 +108,6 @@ def protocol_info(env_cfg: EnvConfig, *, epsilon: float, deterministic: bool, se
         "epsilon": epsilon,
         "actions": "greedy" if deterministic else "sampled",
         "seed": seed,
+        "game_seeds": "game j (0-based): emulator reset with seed + j, random actions from a generator seeded seed + j",
         "n_envs": n_envs,
     }

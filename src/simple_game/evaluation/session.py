@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Optional, cast
 
 from simple_game.envs import make_vec_env
 from simple_game.evaluation.acting import EpsilonGreedy, make_policy, setup_inference
+from simple_game.evaluation.batched import seeded_games
 from simple_game.evaluation.target import Target
 
 if TYPE_CHECKING:
@@ -45,10 +46,17 @@ def open_session(
     """Seed, make the evaluation env (whole games, raw scores), load the checkpoint and wrap it.
 
     The games and the random actions both start from ``seed``, so the same ``seed`` plays the
-    same games. ``render_mode="rgb_array"`` gives full-colour screens for videos.
+    same games. Without ``render_mode`` the env is :func:`seeded_games`: ``n_envs`` emulators,
+    game ``j`` reset with ``seed + j``, so the scores do not depend on ``n_envs``.
+    ``render_mode="rgb_array"`` gives one plain vector env with full-colour screens, for videos.
     """
     setup_inference(seed, device)
-    env = make_vec_env(target.cfg.env, training=False, seed=seed, n_envs=n_envs, render_mode=render_mode)
+    env_cfg = target.cfg.env
+    env: VecEnv
+    if render_mode is None:
+        env = seeded_games(env_cfg, seed, n_envs)
+    else:
+        env = make_vec_env(env_cfg, training=False, seed=seed, n_envs=n_envs, render_mode=render_mode)
     try:
         model = make_policy(target, env, device=device)
         n_actions = int(cast("Discrete", env.action_space).n)  # Atari action sets are discrete

@@ -30,7 +30,8 @@ from simple_game.callbacks.shaping import ShapedReturnCallback
 from simple_game.callbacks.trackers import WandbCallback
 from simple_game.checkpoints import read_checkpoint_metadata
 from simple_game.config import ExperimentConfig, algorithm_class, model_kwargs
-from simple_game.envs import EVAL_SEED_OFFSET, action_meanings, make_eval_env, make_train_env, make_vec_env
+from simple_game.envs import EVAL_SEED_OFFSET, action_meanings, make_train_env, make_vec_env
+from simple_game.evaluation.batched import seeded_games
 from simple_game.runs import RunDirectory
 
 if TYPE_CHECKING:
@@ -49,7 +50,9 @@ class TrainingEnvs:
     @classmethod
     def open(cls, cfg: ExperimentConfig) -> TrainingEnvs:
         train = make_train_env(cfg.env, cfg.seed)
-        return cls(train, make_eval_env(cfg.env, cfg.seed, n_envs=cfg.eval.n_envs) if cfg.eval.freq > 0 else None)
+        # Game j of every evaluation is reset with cfg.seed + EVAL_SEED_OFFSET + j: evaluate's games.
+        evals = seeded_games(cfg.env, cfg.seed + EVAL_SEED_OFFSET, cfg.eval.n_envs) if cfg.eval.freq > 0 else None
+        return cls(train, evals)
 
     def close(self) -> None:
         for env in (self.train, self.eval, self.video):
