@@ -303,7 +303,9 @@ def test_an_agent_keeps_its_own_frame_stack(collection: dict, tmp_path: Path, wr
 
 
 @pytest.mark.parametrize(
-    ("env", "expected"), [("screen_size: 64", "84x84"), ("frame_skip: 2", "frame_skip 4")], ids=["screen", "frame_skip"]
+    ("env", "expected"),
+    [("screen_size: 64", "screen_size 84"), ("frame_skip: 2", "frame_skip 4")],
+    ids=["screen", "frame_skip"],
 )
 def test_checkpoint_must_fit_the_env(collection: dict, tmp_path: Path, write_yaml, env: str, expected: str) -> None:
     """An agent trained on 84x84 frames at frame skip 4 cannot play a 64x64 dataset, nor one at

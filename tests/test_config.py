@@ -73,11 +73,11 @@ def test_zoo_hyperparameters() -> None:
 
 def test_the_quick_start_config_is_the_full_run_with_a_short_budget() -> None:
     """The README's first run: every RL Zoo hyperparameter of ppo_breakout.yaml, only the budget and
-    the evaluation/checkpoint cadence changed (the linear schedules then anneal over 100k steps)."""
+    the evaluation/checkpoint cadence changed (the linear schedules then anneal over 300k steps)."""
     full = load_config(CONFIGS / "ppo_breakout.yaml").to_yaml_dict()
     quick = load_config(CONFIGS / "ppo_breakout_quick.yaml").to_yaml_dict()
-    assert quick["total_timesteps"] == 100_000
-    assert (quick["eval"]["freq"], quick["eval"]["episodes"], quick["checkpoint"]["freq"]) == (25_000, 10, 50_000)
+    assert quick["total_timesteps"] == 300_000
+    assert (quick["eval"]["freq"], quick["eval"]["episodes"], quick["checkpoint"]["freq"]) == (50_000, 10, 100_000)
     changed = {"name", "total_timesteps", "eval", "checkpoint"}
     assert set(quick) == set(full)
     for key in set(full) - changed:
