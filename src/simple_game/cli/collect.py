@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from simple_game.cli.common import cli_main
+from simple_game.cli.common import add_overrides_argument, cli_main
 from simple_game.errors import SimpleGameError
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Format, pairing and workflow: docs/dataset.md",
     )
     parser.add_argument("--config", "-c", help="collect YAML, e.g. configs/collect_breakout.yaml")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help=SET_HELP)
+    add_overrides_argument(parser, SET_HELP)
     parser.add_argument("--debug", action="store_true", help="show full tracebacks for errors")
     return parser
 

@@ -63,6 +63,11 @@ def cli_main(func: Callable[[list[str]], int]) -> Main:
 # -- flags shared by the commands that play a trained agent (evaluate, record) ---------------
 
 
+def add_overrides_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--set KEY.PATH=VALUE`` (repeatable) into ``args.overrides``: every command that reads a config."""
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE", help=help)
+
+
 def add_target_arguments(parser: argparse.ArgumentParser, *, verb: str, episodes: int) -> None:
     """``RUN_OR_CHECKPOINT``, ``--checkpoint`` and ``--episodes`` (``whole games to <verb>``)."""
     parser.add_argument(

@@ -20,7 +20,7 @@ import argparse
 import sys
 from typing import Optional
 
-from simple_game.cli.common import cli_main
+from simple_game.cli.common import add_overrides_argument, cli_main
 from simple_game.errors import SimpleGameError
 
 
@@ -42,14 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="runs trained at once (default 1), each with cores // N threads; at most the number of runs",
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY.PATH=VALUE",
-        help="override a config value in every config (repeatable), e.g. --set total_timesteps=100000",
-    )
+    add_overrides_argument(parser, "override a config value in every config (repeatable), e.g. total_timesteps=100000")
     parser.add_argument("--name", help="study name, the start of every run's name (default: the folder's name)")
     parser.add_argument("--runs-dir", default="runs", help="where run directories are created (default: runs)")
     parser.add_argument(

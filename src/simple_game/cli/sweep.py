@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from simple_game.cli.common import cli_main, positive_int
+from simple_game.cli.common import add_overrides_argument, cli_main, positive_int
 from simple_game.errors import SimpleGameError
 
 
@@ -46,14 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="study database shared by workers, e.g. postgresql://user:password@host:5432/db "
         "(default: sqlite file <runs-dir>/sweeps/<study>/study.db)",
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY.PATH=VALUE",
-        help="override a value of the base config for every trial (repeatable)",
-    )
+    add_overrides_argument(parser, "override a value of the base config for every trial (repeatable)")
     parser.add_argument("--runs-dir", default="runs", type=Path, help="where the sweep folder goes (default: runs)")
     parser.add_argument(
         "--heartbeat",

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from simple_game.cli.common import cli_main
+from simple_game.cli.common import add_overrides_argument, cli_main
 from simple_game.errors import SimpleGameError
 
 
@@ -50,14 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
             "over the new budget, so the learning rate jumps back up)"
         ),
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY.PATH=VALUE",
-        help="override a config value (repeatable), e.g. --set env.n_envs=4",
-    )
+    add_overrides_argument(parser, "override a config value (repeatable), e.g. --set env.n_envs=4")
     parser.add_argument("--name", help="experiment name (default: the config file's name)")
     parser.add_argument(
         "--seeds",
