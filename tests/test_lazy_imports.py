@@ -4,11 +4,9 @@ library module that imports gymnasium or ale-py imports torch first (the import-
 from __future__ import annotations
 
 import json
-import os
 import pkgutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -75,29 +73,56 @@ WATCHED = ("torch", "gymnasium", "ale_py")
 # order. Once that is known the import is stopped: the verdict cannot change, and the probe
 # needs no second of loading torch. _Stop is a BaseException so `except ImportError` (or
 # `except Exception`) in the code under test cannot swallow it.
+# One interpreter serves every module: it loads the light packages once (streamlit, matplotlib
+# and pandas cost seconds per import), then forks a child per module. Preloading cannot change a
+# verdict: the parent checks that none of WATCHED is loaded, and a module that loads none of
+# them cannot decide which comes first. Fork is POSIX-only, like CI.
 ORDER_PROBE = """
-import importlib, importlib.abc, json, sys
+import importlib, importlib.abc, json, os, sys
 watched = {watched!r}
+for light in ("numpy", "yaml", "pydantic", "rich.console", "pandas", "matplotlib.pyplot", "streamlit", "optuna"):
+    try:  # the last four are optional extras; a module that needs one fails the same either way
+        importlib.import_module(light)
+    except ImportError:
+        pass
+for light in ("simple_game", "simple_game.config", "simple_game.errors", "simple_game.runs"):
+    importlib.import_module(light)  # light by test_import_package_is_light; pydantic models built once
 assert not [m for m in watched if m in sys.modules], "imported at start-up"
-first = []
 
 class _Stop(BaseException):
     pass
 
 class _FirstHeavy(importlib.abc.MetaPathFinder):
+    def __init__(self):
+        self.first = []
+
     def find_spec(self, fullname, path=None, target=None):
         top = fullname.partition(".")[0]
         if top in watched:
-            first.append(top)
+            self.first.append(top)
             raise _Stop(top)
         return None
 
-sys.meta_path.insert(0, _FirstHeavy())
-try:
-    importlib.import_module({name!r})
-except _Stop:
-    pass
-print("FIRST:" + json.dumps(first[0] if first else None))
+for name in {names!r}:
+    read, write = os.pipe()
+    if os.fork() == 0:  # the child: import one module, report, exit without cleanup
+        os.close(read)
+        finder = _FirstHeavy()
+        sys.meta_path.insert(0, finder)
+        try:
+            importlib.import_module(name)
+            verdict = finder.first[0] if finder.first else None
+        except _Stop:
+            verdict = finder.first[0]
+        except BaseException as exc:
+            verdict = "import failed: " + type(exc).__name__ + ": " + str(exc)
+        os.write(write, json.dumps(verdict).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        answer = pipe.read()
+    os.wait()
+    print("FIRST:" + json.dumps([name, json.loads(answer) if answer else "import failed: child died"]))
 """
 
 
@@ -117,20 +142,19 @@ def library_modules() -> list[str]:
     return sorted(names)
 
 
-def _first_heavy_import(name: str) -> str | None:
-    """Which of torch, gymnasium, ale_py enters sys.modules first when ``name`` is imported fresh."""
+def _first_heavy_imports(names: list[str]) -> dict[str, str | None]:
+    """For each module, which of torch, gymnasium, ale_py enters sys.modules first when it is imported fresh."""
     proc = subprocess.run(
-        [sys.executable, "-c", ORDER_PROBE.format(watched=WATCHED, name=name)],
+        [sys.executable, "-c", ORDER_PROBE.format(watched=WATCHED, names=names)],
         env=cli_env(),
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
-    marker = [line for line in proc.stdout.splitlines() if line.startswith("FIRST:")]
-    if proc.returncode != 0 or not marker:
-        return f"import failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}"
-    return json.loads(marker[-1][len("FIRST:") :])
+    assert proc.returncode == 0, proc.stderr
+    pairs = [json.loads(line[len("FIRST:") :]) for line in proc.stdout.splitlines() if line.startswith("FIRST:")]
+    return dict((name, verdict) for name, verdict in pairs)
 
 
 def test_library_modules_import_torch_before_gymnasium_and_ale_py() -> None:
@@ -143,8 +167,8 @@ def test_library_modules_import_torch_before_gymnasium_and_ale_py() -> None:
     modules = library_modules()
     assert "simple_game.envs" in modules and "simple_game.envs.atari" in modules, modules
     assert not [m for m in modules if m.startswith("simple_game.cli")], modules
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        first = dict(zip(modules, pool.map(_first_heavy_import, modules)))
+    first = _first_heavy_imports(modules)
+    assert sorted(first) == modules, "the probe lost modules"
     problems = {name: what for name, what in first.items() if what not in (None, "torch")}
     assert not problems, "\n".join(f"{name}: {what} before torch" for name, what in sorted(problems.items()))
 
