@@ -14,12 +14,15 @@
 
 What each option does (measured effects: docs/performance.md, "Training throughput"):
 
-``channels_last`` (``auto`` = on for cpu and cuda, off for mps)
+``channels_last`` (``auto`` = on for cpu and cuda, off for mps and for native bf16 on cpu)
     Convolution weights (and their optimizer state) are stored NHWC and
     :class:`~simple_game.policies.SimpleNatureCNN` hands its input to the first convolution
     NHWC, which is the layout oneDNN (CPU) and cuDNN (tensor cores) are fastest with.
     Any other feature extractor gets the weights converted only; PyTorch then runs its
     convolutions channels-last as well. Results equal float32 NCHW up to rounding (1e-5).
+    ``auto`` is a table of measurements (one PPO minibatch update, ``bench/train_throughput.py
+    --update-step``), not a rule of thumb: on CPU in float32 NHWC is faster (150 ms against 175
+    NCHW, AVX2 EPYC), but with native bf16 it is slower (64 ms against 54, AVX512-BF16 EPYC).
 ``compile`` (``auto`` = on for cuda when Triton is installed; off for cpu and mps)
     ``nn.Module.compile()`` in place on every feature extractor: the parameters and their
     names stay where they are. On CPU it is off by default because it was measured *not*
@@ -169,11 +172,18 @@ def _set_threads(threads: int) -> str:
 
 
 def _set_channels_last(
-    model: BaseAlgorithm, mode: str, kind: str, extractors: list[torch.nn.Module], simple: list[SimpleNatureCNN]
+    model: BaseAlgorithm,
+    mode: str,
+    kind: str,
+    extractors: list[torch.nn.Module],
+    simple: list[SimpleNatureCNN],
+    native_bf16_on: bool = False,
 ) -> str:
     """NHWC conv weights (and optimizer state); SimpleNatureCNN also hands its input over NHWC."""
     if mode == "on" and kind == "mps":
         return "off (not used on mps: plain contiguous float32)"
+    if mode == "auto" and kind == "cpu" and native_bf16_on:
+        return "off (auto: native bf16 on cpu is faster in NCHW, see docs/performance.md)"
     if not (mode == "on" or (mode == "auto" and kind in ("cpu", "cuda"))):
         return "off" + (" (auto: mps)" if mode == "auto" else "")
     model.policy.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # 4-D tensors: conv weights
@@ -251,8 +261,10 @@ def apply_compute(
     extractors = feature_extractors(model)
     simple = [m for m in extractors if isinstance(m, SimpleNatureCNN)]
     applied: dict[str, str] = {"device": str(device), "threads": _set_threads(compute_cfg.threads)}
-    applied["channels_last"] = _set_channels_last(model, compute_cfg.channels_last, kind, extractors, simple)
-    applied["bf16"] = _set_bf16(compute_cfg.bf16, kind, simple, allow_emulated_bf16)
+    bf16 = _set_bf16(compute_cfg.bf16, kind, simple, allow_emulated_bf16)  # autocast only: no layout change
+    native_on = bf16.startswith("on") and native_bf16(kind)
+    applied["channels_last"] = _set_channels_last(model, compute_cfg.channels_last, kind, extractors, simple, native_on)
+    applied["bf16"] = bf16
     applied["compile"] = _set_compile(compute_cfg.compile, kind, extractors)
     applied["optimizer"] = _fuse_adam(getattr(model.policy, "optimizer", None), kind)
     if kind == "cuda":
