@@ -56,12 +56,13 @@ def _port(text: str) -> int:
 
 
 def streamlit_command(args: argparse.Namespace) -> list[str]:
-    """``python -m streamlit run <app.py> ...``: headless, no usage statistics, no file watching."""
+    """``streamlit run <app.py> ...`` (libraries preloaded: :mod:`simple_game.dashboard.serve`): headless,
+    no usage statistics, no file watching."""
     app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
     return [
         sys.executable,
         "-m",
-        "streamlit",
+        "simple_game.dashboard.serve",
         "run",
         str(app),
         *("--server.port", str(args.port), "--server.address", args.host),
