@@ -26,6 +26,7 @@ from simple_game.studies.seeds import (
     FAILED,
     NEW,
     RESUME,
+    RUNNING,
     Job,
     parse_parallel,
     parse_seeds,
@@ -132,7 +133,7 @@ def run_study(
 
 def _standing(job: Job) -> Result:
     """A job that was not run this time: done before, failed before, or not started because of a signal."""
-    status = {DONE: "finished", FAILED: "failed"}.get(job.action, "not started")
+    status = {DONE: "finished", FAILED: "failed", RUNNING: "running elsewhere"}.get(job.action, "not started")
     return Result(job, status, None, job.run)
 
 
@@ -142,7 +143,13 @@ def _plan_line(jobs: Sequence[Job]) -> str:
     counts = Counter(job.action for job in jobs)
     parts = [
         f"{counts[a]} {word}"
-        for a, word in ((DONE, "finished"), (RESUME, "to resume"), (NEW, "new"), (FAILED, "failed"))
+        for a, word in (
+            (DONE, "finished"),
+            (RUNNING, "being trained elsewhere"),
+            (RESUME, "to resume"),
+            (NEW, "new"),
+            (FAILED, "failed"),
+        )
         if counts[a]
     ]
     return f"study {member.study} ({what}): {len(jobs)} runs: {', '.join(parts)}"

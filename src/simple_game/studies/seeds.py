@@ -21,10 +21,11 @@ import yaml
 from simple_game.config import ExperimentConfig, dump_config
 from simple_game.errors import SimpleGameError
 from simple_game.pooling import experiment_settings, flatten
+from simple_game.runlock import trainer_of
 from simple_game.runs import RunDirectory, RunRecord, is_run_only, read_summary_file
 from simple_game.studies.membership import Member
 
-NEW, RESUME, DONE, FAILED = "new", "resume", "done", "failed"
+NEW, RESUME, DONE, FAILED, RUNNING = "new", "resume", "done", "failed", "running"
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -81,6 +82,10 @@ def plan_job(member: Member, settings: dict[str, Any], runs_dir: Path) -> Job:
     for run, status in statuses:
         if status == "finished":
             return Job(member, DONE, run.path)
+    for run, _ in statuses:  # another study (or a train --resume) is training it now: leave it alone
+        holder = trainer_of(run.path)
+        if holder is not None:
+            return Job(member, RUNNING, run.path, f"being trained by another process ({holder})")
     resumable = [run for run, status in statuses if status != "failed" and run.directory.latest_checkpoint()]
     if resumable:
         newest = resumable[-1]

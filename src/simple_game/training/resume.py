@@ -21,7 +21,8 @@ from simple_game.checkpoints import read_checkpoint_metadata
 from simple_game.config import dump_config, load_config
 from simple_game.errors import SimpleGameError
 from simple_game.fsio import atomic_write_text
-from simple_game.runs import open_run_dir
+from simple_game.runlock import training_lock
+from simple_game.runs import RunDirectory, open_run_dir
 from simple_game.training.run import default_experiments_md, run_training
 
 # Keys ``--set`` may change when resuming: budget, bookkeeping and logging, never what the
@@ -57,6 +58,18 @@ def resume_run(
         raise SimpleGameError(f"--schedules: expected one of {', '.join(SCHEDULE_MODES)}, got {schedules!r}")
     run = open_run_dir(Path(run_path))
     check_resume_overrides(overrides)
+    with training_lock(run.path):  # before the config or the checkpoint is read: one trainer per run
+        return _resume_locked(run, overrides, experiments_md, progress, exiting, schedules)
+
+
+def _resume_locked(
+    run: RunDirectory,
+    overrides: list[str],
+    experiments_md: Optional[str],
+    progress: bool,
+    exiting: bool,
+    schedules: str,
+) -> int:
     cfg = load_config(run.config_path, overrides=overrides)
     latest = run.latest_checkpoint()
     if latest is None:
