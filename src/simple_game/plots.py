@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -291,12 +292,14 @@ def study_figure(title: str, variants: Sequence[StudyVariant]) -> Figure:
             series = [pick(c) for c in variant.curves if pick(c)[0]]
             if series:
                 _draw_band(ax, variant.label, series, colors[i % len(colors)])
-        _score_axis(ax, f"{title}: {what}")
+        _score_axis(ax, what)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="best", fontsize=7)
         else:
             ax.text(0.5, 0.5, "no data yet", ha="center", va="center", transform=ax.transAxes)
     _draw_final_scores(final_ax, variants, colors)
+    # A series' description can be a paragraph: at most three wrapped lines above the panels.
+    fig.suptitle(textwrap.fill(textwrap.shorten(title, 3 * 170, placeholder=" ..."), 170), fontsize=10)
     return fig
 
 
