@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal, Optional
@@ -139,7 +140,7 @@ def load_space(path: Path, config: Optional[Path], overrides: list[str]) -> Sear
     if config is None:
         if spec.config is None:
             raise ConfigError(f"{path}: config: required key is missing (the experiment to tune), or pass --config")
-        config = path.parent / spec.config
+        config = Path(os.path.normpath(path.parent / spec.config))  # configs/ppo.yaml, not configs/sweeps/../ppo.yaml
         if not config.is_file():
             raise ConfigError(f"{path}: config: file {spec.config!r} not found (looked in {path.parent})")
     if spec.pruner.type == "threshold" and spec.pruner.lower is None and spec.pruner.upper is None:
