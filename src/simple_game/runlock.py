@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Optional
 
@@ -50,6 +50,25 @@ def training_lock(run_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def held_for_training(
+    run_path: Path, *, already_held: bool = False, on_refused: Optional[Callable[[], None]] = None
+) -> Iterator[None]:
+    """:func:`training_lock`, unless this process holds it already; ``on_refused`` runs before the refusal."""
+    if already_held:
+        yield
+        return
+    held = contextlib.ExitStack()
+    try:
+        held.enter_context(training_lock(run_path))
+    except SimpleGameError:
+        if on_refused is not None:
+            on_refused()
+        raise
+    with held:
+        yield
 
 
 def trainer_of(run_path: Path) -> Optional[str]:

@@ -11,11 +11,10 @@ interrupted, diverged, a user error, a crash) is decided in one place,
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -36,7 +35,7 @@ from simple_game.experiment_log import append_experiment_row, default_log_path
 from simple_game.fsio import atomic_write_text
 from simple_game.interrupts import Terminated, ignoring_interrupts, interrupt_handlers
 from simple_game.outputs import check_writable_dir, check_writable_file
-from simple_game.runlock import training_lock
+from simple_game.runlock import held_for_training
 from simple_game.runs import RunDirectory, new_run_dir
 from simple_game.training.outcome import FINISHED, Outcome, attempt
 from simple_game.training.setup import (
@@ -80,7 +79,8 @@ def run_training(
     _print_header(console, cfg, device)
     envs, model, compute = _prepare(console, cfg, device, run, resume_from, schedules)
     run = _open_run(cfg, runs_root, config_text, run, envs)  # only now: a refused start leaves no folder
-    with _one_trainer(run, envs, resuming):
+    # train --resume holds the lock already, taken before it read the config and the checkpoint.
+    with held_for_training(run.path, already_held=resuming, on_refused=envs.close):
         console.print(f"run directory: {run.path}   (tensorboard --logdir {runs_root})")
         start_step = int(model.num_timesteps)
         summary, clock = start_summary(cfg, run, device, start_step, compute, resuming)
@@ -109,17 +109,31 @@ def run_training(
             if outcome.status == "interrupted":
                 _stop_at_interrupt(console, callbacks.checkpoint, model, outcome)
             wall = clock()
-            with ignoring_interrupts():
-                if outcome.status in ("finished", "interrupted", "pruned"):
-                    # The final checkpoint is what `--resume` and `evaluate` use: save it (unless diverged).
-                    outcome = attempt(callbacks.checkpoint.save, model, crashed) or outcome
-                envs.close()
-                record_end(
-                    run, summary, outcome.status, outcome.failure, model.num_timesteps, wall, *callbacks.results()
-                )
-                if outcome.status == "finished":
-                    append_experiment_row(experiments_md, summary.as_dict())
+            outcome = _finish(run, summary, outcome, model, wall, callbacks, envs, experiments_md, crashed)
         return _report(console, run, model, summary, outcome, wall, cfg.total_timesteps)
+
+
+def _finish(
+    run: RunDirectory,
+    summary: RunSummary,
+    outcome: Outcome,
+    model: BaseAlgorithm,
+    wall: float,
+    callbacks: TrainingCallbacks,
+    envs: TrainingEnvs,
+    experiments_md: Path,
+    crashed: Callable[[BaseException], None],
+) -> Outcome:
+    """Save the final checkpoint, close the envs and record how the run ended (Ctrl-C is ignored meanwhile)."""
+    with ignoring_interrupts():
+        if outcome.status in ("finished", "interrupted", "pruned"):
+            # The final checkpoint is what `--resume` and `evaluate` use: save it (unless diverged).
+            outcome = attempt(callbacks.checkpoint.save, model, crashed) or outcome
+        envs.close()
+        record_end(run, summary, outcome.status, outcome.failure, model.num_timesteps, wall, *callbacks.results())
+        if outcome.status == "finished":
+            append_experiment_row(experiments_md, summary.as_dict())
+    return outcome
 
 
 def _connect(
@@ -247,25 +261,6 @@ def _value_at(cfg: ExperimentConfig, key: str) -> object:
     for part in key.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
-
-
-@contextlib.contextmanager
-def _one_trainer(run: RunDirectory, envs: TrainingEnvs, resuming: bool) -> Iterator[None]:
-    """Hold the run's training lock (:mod:`simple_game.runlock`) while this process trains it.
-
-    ``train --resume`` holds it already, taken before it read the config and the checkpoint.
-    """
-    if resuming:
-        yield
-        return
-    held = contextlib.ExitStack()
-    try:
-        held.enter_context(training_lock(run.path))
-    except SimpleGameError:
-        envs.close()
-        raise
-    with held:
-        yield
 
 
 def _open_run(
