@@ -102,6 +102,33 @@ def test_groups_name_the_first_differences_in_config_order(tmp_path: Path) -> No
     assert "ppo_pong" not in lines[0]
 
 
+def test_a_seed_counts_once(tmp_path: Path) -> None:
+    """A run killed before its first checkpoint and started anew is not a second sample of its seed.
+
+    A study restarts such a run from scratch in a new folder; pooling both would draw seed 2
+    twice (one of them a stub of 30k steps) and shift the median. The furthest run is pooled,
+    the other is named as left out.
+    """
+    from simple_game.pooling import group_seeds
+
+    runs = tmp_path / "runs"
+    make_run(runs, "ppo_pong", "20240501-090000", seed=0)
+    make_run(runs, "ppo_pong", "20240501-090001", seed=1)
+    stub = make_run(runs, "ppo_pong", "20240501-090002", seed=2, steps=30_000, budget=100_000, status="running")
+    (stub / "eval.csv").unlink()  # killed before its first evaluation
+    make_run(runs, "ppo_pong", "20240501-100000", seed=2)
+    again = make_run(runs, "ppo_pong", "20240501-110000", seed=1, steps=50_000, budget=100_000, status="killed")
+    (group,) = group_seeds(find_runs(runs))
+    assert sorted(group.seeds) == [0, 1, 2]
+    assert {run.path for run in group.repeats} == {stub, again}
+    result = run_report(tmp_path, "--no-table")
+    assert result.returncode == 0, result.stderr
+    assert "pooled ppo_pong x3 (seeds 0, 1, 2); left out, a seed already pooled from a run that got further: " in (
+        result.stdout
+    )
+    assert "ppo_pong_20240501-090002 (seed 2)" in result.stdout and "ppo_pong_20240501-110000 (seed 1)" in result.stdout
+
+
 def test_run_only_list_is_precise() -> None:
     from simple_game.runs import RUN_ONLY_SETTINGS, is_run_only
 

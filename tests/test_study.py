@@ -168,6 +168,15 @@ def test_an_interrupted_study_resumes_and_trains_only_what_is_missing(
         "abl_bad_seed1: new",
     ]
 
+    # seed 1 killed before its first checkpoint: nothing to resume, so it starts anew and says why
+    stub = runs / "abl_ok_seed1_20240101-000000"
+    stub.mkdir()
+    config = (ok / "config.yaml").read_text().replace("abl_ok_seed0", "abl_ok_seed1")
+    (stub / "config.yaml").write_text(config.replace("\nseed: 0\n", "\nseed: 1\n"))
+    (stub / "summary.json").write_text(json.dumps({"status": "running", "steps_done": 0}))
+    assert study_main([str(series), "--seeds", "2", "--runs-dir", str(runs), "--dry-run"]) == 0
+    assert f"  abl_ok_seed1: new ({stub.name} was killed before its first checkpoint)" in capsys.readouterr().out
+
 
 # ------------------------------------------------------------------------------ what report draws per study
 

@@ -7,6 +7,11 @@ their resolved config.yaml is equal except the run-only ones
 (:data:`simple_game.runs.RUN_ONLY_SETTINGS`: seed, device, logging, checkpoints, ...). The
 budget counts: schedules and epsilon are functions of ``total_timesteps``.
 
+A seed counts once. Two runs of one experiment with the same seed (a run killed before its
+first checkpoint and then started again, or the same seed trained twice by hand) are not two
+samples of the seed distribution, so only the one that got furthest is pooled and the other
+is named as left out.
+
 Light: reads YAML, JSON and eval.csv (:func:`final_score`), no numpy or matplotlib.
 """
 
@@ -73,6 +78,7 @@ class SeedGroup:
     compared_with: Optional[str] = None
     differences: tuple[Difference, ...] = ()
     more_differences: int = 0  # differing keys beyond ``differences``
+    repeats: tuple[RunRecord, ...] = ()  # runs left out: a seed already pooled by a run that got further
 
     @property
     def game(self) -> str:
@@ -116,8 +122,32 @@ def final_score(run: RunRecord) -> Optional[float]:
     return max(enumerate(rows), key=lambda pair: (pair[1]["timesteps"], pair[0]))[1]["mean_score"]
 
 
+def _progress(run: RunRecord) -> tuple[bool, float, int]:
+    """How far a run got: finished first, then the most agent steps evaluated, then the steps saved."""
+    rows = run.directory.eval_rows()
+    evaluated = max((row["timesteps"] for row in rows), default=-1.0)
+    steps = run.summary.get("steps_done")
+    return (run.summary.get("status") == "finished", evaluated, steps if isinstance(steps, int) else -1)
+
+
+def _one_per_seed(runs: Sequence[RunRecord]) -> tuple[tuple[RunRecord, ...], tuple[RunRecord, ...]]:
+    """``(kept, repeats)``: of runs with one seed the furthest (the newest on a tie); unknown seeds all kept."""
+    by_seed: dict[Any, list[RunRecord]] = {}
+    for run in runs:
+        seed = _seed(run)
+        if seed not in (None, "?"):
+            by_seed.setdefault(seed, []).append(run)
+    repeats: list[RunRecord] = []
+    for same in by_seed.values():
+        if len(same) > 1:  # runs are oldest first and max() keeps the first of equals: reversed, the newest wins
+            furthest = max(reversed(same), key=_progress)
+            repeats.extend(run for run in same if run is not furthest)
+    left_out = {id(run) for run in repeats}
+    return tuple(run for run in runs if id(run) not in left_out), tuple(repeats)
+
+
 def group_seeds(runs: Sequence[RunRecord]) -> list[SeedGroup]:
-    """Group ``runs`` into experiments, in order of first appearance (``runs`` oldest first)."""
+    """Group ``runs`` into experiments, in order of first appearance (``runs`` oldest first), one run per seed."""
     members: list[tuple[str, Optional[dict[str, Any]], list[RunRecord]]] = []
     for run in runs:
         settings = experiment_settings(run)
@@ -132,7 +162,8 @@ def group_seeds(runs: Sequence[RunRecord]) -> list[SeedGroup]:
     first_of: dict[str, SeedGroup] = {}
     for name, settings, found in members:
         n = sum(1 for g in groups if g.base_name == name) + 1
-        group = SeedGroup(name if n == 1 else f"{name} (config {n})", name, tuple(found), settings)
+        kept, repeats = _one_per_seed(found)
+        group = SeedGroup(name if n == 1 else f"{name} (config {n})", name, kept, settings, repeats=repeats)
         if name in first_of:
             group = _compared(group, first_of[name])
         else:
@@ -160,6 +191,7 @@ def _compared(group: SeedGroup, reference: SeedGroup) -> SeedGroup:
         compared_with=reference.label,
         differences=tuple(diffs[:MAX_DIFFERENCES]),
         more_differences=max(0, len(diffs) - MAX_DIFFERENCES),
+        repeats=group.repeats,
     )
 
 
@@ -176,12 +208,16 @@ def describe_pooling(groups: Sequence[SeedGroup]) -> list[str]:
     lines = []
     for name in dict.fromkeys(g.base_name for g in groups):
         family = [g for g in groups if g.base_name == name]
-        if sum(len(g.runs) for g in family) < 2:
+        if sum(len(g.runs) + len(g.repeats) for g in family) < 2:
             continue
         first, others = family[0], family[1:]
         line = f"pooled {_who(first)}" if len(first.runs) > 1 else f"{name}: 1 run (seed {first.seeds[0]})"
         if others:
             line += "; kept apart: " + "; ".join(_why_apart(g) for g in others)
+        repeats = [run for g in family for run in g.repeats]
+        if repeats:
+            names = ", ".join(f"{run.path.name} (seed {_seed(run)})" for run in repeats)
+            line += f"; left out, a seed already pooled from a run that got further: {names}"
         lines.append(line)
     return lines
 

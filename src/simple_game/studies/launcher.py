@@ -135,7 +135,8 @@ class Launcher:
         env.setdefault("COLUMNS", "160")
         if self.threads:
             env["OMP_NUM_THREADS"] = str(self.threads)
-        self.echo(f"[{job.member.run_name}] start: {' '.join(self.command(job)[2:])}")
+        why = f" ({job.note})" if job.note else ""
+        self.echo(f"[{job.member.run_name}] start{why}: {' '.join(self.command(job)[2:])}")
         proc = subprocess.Popen(
             self.command(job),
             stdout=subprocess.PIPE,

@@ -94,6 +94,8 @@ def plan_job(member: Member, settings: dict[str, Any], runs_dir: Path) -> Job:
     if failed:
         reason = str(failed[-1].summary.get("failure") or "failed")
         return Job(member, FAILED, failed[-1].path, f"{reason}; not retried: resume or delete it by hand")
+    if statuses:  # killed before its first checkpoint: nothing to resume; report pools only the furthest run
+        return Job(member, NEW, note=f"{statuses[-1][0].path.name} was killed before its first checkpoint")
     return Job(member, NEW)
 
 
