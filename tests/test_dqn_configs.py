@@ -112,6 +112,27 @@ def test_ablation_series_changes_one_thing_at_a_time() -> None:
     assert _differences(dumps[3], track_b) == []
 
 
+def test_learning_check_is_vanilla_against_track_b_on_one_schedule() -> None:
+    """The 250k check: the arms differ in Track B's three additions only, and epsilon ramps as in 10M steps."""
+    series = read_series(CONFIGS / "ablations" / "dqn_breakout_250k")
+    assert [v.name for v in series.variants] == ["vanilla", "track_b"]
+    vanilla, track_b = (load_config(v.path) for v in series.variants)
+    dumps = [cfg.to_yaml_dict() for cfg in (vanilla, track_b)]
+    for data in dumps:
+        data.pop("name")
+    assert _differences(*dumps) == [
+        "hyperparams.double",
+        "hyperparams.replay_buffer_class",
+        "hyperparams.replay_buffer_kwargs",
+        "policy",
+    ]
+    full = load_config(ABLATION / "01_vanilla.yaml")
+    for cfg in (vanilla, track_b):
+        assert cfg.total_timesteps == 250_000 and cfg.hyperparams["buffer_size"] == 250_000  # never full
+        ramp = cfg.hyperparams["exploration_fraction"] * cfg.total_timesteps
+        assert ramp == full.hyperparams["exploration_fraction"] * full.total_timesteps == 250_000
+
+
 @pytest.mark.parametrize(
     ("sets", "needle"),
     [
