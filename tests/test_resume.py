@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import REPO, SMOKE, only_run_dir
 from tiny_runs import quiet_env, run_quiet
@@ -92,7 +93,8 @@ def resumed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     from simple_game.runs import RunDirectory
 
     latest_after_interrupt = RunDirectory(run).latest_checkpoint()
-    second = run_quiet("simple_game.train", "--resume", str(run), "--no-progress")
+    # how fast it runs may change on resume (a run started beside another, resumed alone)
+    second = run_quiet("simple_game.train", "--resume", str(run), "--no-progress", "--set", "compute.threads=1")
     return {
         "run": run,
         "first_rc": proc.returncode,
@@ -120,6 +122,8 @@ def test_resume_finishes_exactly_at_budget(resumed: dict) -> None:
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "finished" and summary["steps_done"] == BUDGET
     assert summary["started_at"] == resumed["interrupted"]["started_at"] and len(summary["resumed_at"]) == 1
+    assert summary["compute"]["threads"] == "1" and "threads 1" in second.stdout
+    assert yaml.safe_load((run / "config.yaml").read_text())["compute"]["threads"] == 1
     from stable_baselines3 import PPO
 
     latest = (run / "checkpoints" / "latest").read_text().strip()
@@ -178,3 +182,4 @@ def test_resume_errors(resumed: dict, tmp_path: Path, capsys: pytest.CaptureFixt
     assert "cannot be changed when resuming" in error(
         "--resume", str(resumed["run"]), "--set", "hyperparams.n_steps=32"
     )
+    assert "cannot be changed when resuming" in error("--resume", str(resumed["run"]), "--set", "compute.bf16=true")

@@ -70,6 +70,24 @@ def test_threads_divide_the_cores() -> None:
     assert 1 <= cpu_cores() <= (os.cpu_count() or 1)
 
 
+def test_a_resumed_run_gets_this_studys_share_of_the_cores(tmp_path: Path) -> None:
+    """Started 2 at a time (1 thread of 2 cores) and resumed alone, a run gets the machine back."""
+    from simple_game.studies.launcher import Launcher
+    from simple_game.studies.membership import Member
+    from simple_game.studies.seeds import RESUME, Job
+
+    member = Member("abl", "series", "ok", 1, 0, "abl/01_ok.yaml", "abl", "")
+    job = Job(member, RESUME, tmp_path / "abl_ok_seed0_20240101-000000")
+
+    def threads(parallel: int, overrides: tuple[str, ...] = ()) -> list[str]:
+        cmd = Launcher(tmp_path, overrides, parallel=parallel, cores=16).command(job)
+        return [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--set"]
+
+    assert threads(1) == ["compute.threads=0"]  # torch's default: the whole machine
+    assert threads(4) == ["compute.threads=4"]
+    assert threads(4, ("hyperparams.n_steps=64", "compute.threads=3")) == ["compute.threads=3"]  # the user's wins
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN_DIR",
         help=(
             "continue runs/<experiment> from its latest checkpoint "
-            "(uses its saved config; --set may change only budget, eval, checkpoint, logging, video)"
+            "(uses its saved config; --set may change only budget, device, compute.threads, "
+            "eval, checkpoint, logging, video)"
         ),
     )
     parser.add_argument(

@@ -4,8 +4,10 @@ Each run is the real ``simple-game train`` command in a child process (``python 
 simple_game train ...``): the same code path as a run started by hand, so a study's run is an
 ordinary run folder, and one run that crashes or diverges cannot take the others down. With
 ``--parallel N`` each child gets ``max(1, cores // N)`` PyTorch threads (``--set
-compute.threads`` on a new run, ``OMP_NUM_THREADS`` on every child): N runs that each
-assume the whole machine would oversubscribe it and all run slower than N/cores suggests.
+compute.threads``, ``OMP_NUM_THREADS`` on every child): N runs that each assume the whole
+machine would oversubscribe it and all run slower than N/cores suggests. A resumed run gets the
+share of this study, not of the one that started it (``compute.threads=0``, torch's default,
+when one run at a time), unless the user's ``--set compute.threads`` says otherwise.
 
 Children run in their own session, so the terminal's Ctrl-C reaches this process only; it is
 passed on once to every running child (SIGINT, or SIGTERM for a SIGTERM), which saves a
@@ -105,7 +107,10 @@ class Launcher:
         if self.experiments_md is not None:
             cmd += ["--experiments-md", str(self.experiments_md)]
         if job.action != NEW:
-            return [*cmd, "--resume", str(job.run)]
+            # a run started 2 at a time (1 thread) and resumed alone gets the whole machine back
+            user = [s for s in self.overrides if s.split("=", 1)[0].strip() == "compute.threads"]
+            threads = user[-1:] or [f"compute.threads={self.threads or 0}"]
+            return [*cmd, "--resume", str(job.run), "--set", threads[0]]
         member = job.member
         sets = [f"compute.threads={self.threads}"] if self.threads else []
         sets += [*self.overrides, f"seed={member.seed}"]  # the user's compute.threads wins, the seed is the study's

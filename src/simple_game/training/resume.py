@@ -25,16 +25,26 @@ from simple_game.runlock import training_lock
 from simple_game.runs import RunDirectory, open_run_dir
 from simple_game.training.run import default_experiments_md, run_training
 
-# Keys ``--set`` may change when resuming: budget, bookkeeping and logging, never what the
-# network learned from (algorithm, game, protocol, hyperparameters, seed).
-RESUME_SAFE_KEYS = ("total_timesteps", "device", "eval", "checkpoint", "logging", "video", "milestones")
+# Keys ``--set`` may change when resuming: budget, bookkeeping, logging and where and how fast
+# it runs (device, CPU threads), never what the network learned from (algorithm, game, protocol,
+# hyperparameters, seed). Other compute switches stay: bf16 changes the numbers themselves.
+RESUME_SAFE_KEYS = (
+    "total_timesteps",
+    "device",
+    "compute.threads",
+    "eval",
+    "checkpoint",
+    "logging",
+    "video",
+    "milestones",
+)
 
 
 def check_resume_overrides(overrides: list[str]) -> None:
     """Refuse a ``--set`` that would change what the network learns from."""
     for item in overrides:
         key = item.split("=", 1)[0].strip()
-        if key.split(".")[0] not in RESUME_SAFE_KEYS:
+        if not any(key == safe or key.startswith(safe + ".") for safe in RESUME_SAFE_KEYS):
             raise SimpleGameError(
                 f"--set {key}: cannot be changed when resuming (allowed: {', '.join(RESUME_SAFE_KEYS)}); "
                 "start a new run instead"
