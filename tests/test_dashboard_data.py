@@ -312,7 +312,7 @@ def test_config_diff_shows_only_what_differs(sample: Sample) -> None:
 # --------------------------------------------------------------------------- studies
 
 
-def test_a_series_reads_in_order_with_intervals(sample: Sample) -> None:
+def test_a_series_reads_in_order_with_intervals(sample: Sample, tmp_path: Path) -> None:
     from simple_game.dashboard.comparison import final_score
     from simple_game.dashboard.files import read_csv
     from simple_game.dashboard.studies import group_studies, read_membership, seed_points, variant_rows
@@ -328,6 +328,22 @@ def test_a_series_reads_in_order_with_intervals(sample: Sample) -> None:
     assert rows[0]["seeds"] == 2 and rows[0]["CI low"] <= rows[0]["IQM"] <= rows[0]["CI high"]
     assert rows[1]["seeds"] == 1 and rows[1]["CI low"] is None and not math.isnan(rows[1]["IQM"])
     assert len(seed_points(study, finals)) == 3
+
+    # seed 1 of base killed before its first checkpoint, then trained anew: the stub is no seed of its own
+    copy = tmp_path / "runs"
+    shutil.copytree(sample.runs, copy)
+    real = copy / sample.run(f"{STUDY}_base_seed1").name
+    stub = copy / f"{STUDY}_base_seed1_20991231-000000"
+    stub.mkdir()
+    for name in ("config.yaml", "study.json"):
+        shutil.copy(real / name, stub / name)
+    (stub / "summary.json").write_text(json.dumps({"status": "running", "steps_done": 0}))
+    (stub / "progress.csv").write_text("time/total_timesteps\n64\n")
+    runs = find_runs(copy)
+    members = [(read_membership(r.path)[0], r) for r in runs]
+    (study,) = group_studies([(m, r) for m, r in members if m is not None])
+    assert [r.path.name for _, r in study.runs_of("base")] == [sample.run(f"{STUDY}_base_seed0").name, real.name]
+    assert variant_rows(study, finals)[0]["seeds"] == 2
 
 
 def test_an_unusable_study_record_is_a_reason_not_an_error(tmp_path: Path) -> None:

@@ -130,18 +130,19 @@ def _progress(run: RunRecord) -> tuple[bool, float, int]:
     return (run.summary.get("status") == "finished", evaluated, steps if isinstance(steps, int) else -1)
 
 
+def furthest(runs: Sequence[RunRecord]) -> RunRecord:
+    """Of runs of one seed (oldest first), the one that got furthest; the newest of equals."""
+    return max(reversed(runs), key=_progress)  # max() keeps the first of equals: reversed, the newest
+
+
 def _one_per_seed(runs: Sequence[RunRecord]) -> tuple[tuple[RunRecord, ...], tuple[RunRecord, ...]]:
-    """``(kept, repeats)``: of runs with one seed the furthest (the newest on a tie); unknown seeds all kept."""
+    """``(kept, repeats)``: of runs with one seed the :func:`furthest`; runs of unknown seed all kept."""
     by_seed: dict[Any, list[RunRecord]] = {}
     for run in runs:
         seed = _seed(run)
         if seed not in (None, "?"):
             by_seed.setdefault(seed, []).append(run)
-    repeats: list[RunRecord] = []
-    for same in by_seed.values():
-        if len(same) > 1:  # runs are oldest first and max() keeps the first of equals: reversed, the newest wins
-            furthest = max(reversed(same), key=_progress)
-            repeats.extend(run for run in same if run is not furthest)
+    repeats = [run for same in by_seed.values() if len(same) > 1 for run in same if run is not furthest(same)]
     left_out = {id(run) for run in repeats}
     return tuple(run for run in runs if id(run) not in left_out), tuple(repeats)
 

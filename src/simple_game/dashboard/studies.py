@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from simple_game.dashboard.files import read_json_object
+from simple_game.pooling import furthest
 from simple_game.runs import RunRecord
 from simple_game.stats import summarize_final_scores
 
@@ -82,11 +83,27 @@ def group_studies(members: Sequence[tuple[Membership, RunRecord]]) -> list[Study
         found.setdefault(member.study, []).append((member, run))
     studies = []
     for name in sorted(found):
-        runs = sorted(found[name], key=lambda p: (p[0].index, str(p[0].seed), p[1].path.name))
+        runs = sorted(_one_per_seed(found[name]), key=lambda p: (p[0].index, str(p[0].seed), p[1].path.name))
         description = next((m.description for m, _ in runs if m.description), "")
         kinds = sorted({m.kind for m, _ in runs})
         studies.append(Study(name, "/".join(kinds), description, tuple(runs)))
     return studies
+
+
+def _one_per_seed(members: Sequence[tuple[Membership, RunRecord]]) -> list[tuple[Membership, RunRecord]]:
+    """A seed counts once, as in ``report``: of a variant's runs with one seed, the one that got furthest.
+
+    A run killed before its first checkpoint is started anew in a new folder by the study; the
+    stub stays on disk and would otherwise be drawn as one more seed.
+    """
+    by_seed: dict[tuple[str, str], list[tuple[Membership, RunRecord]]] = {}
+    for member, run in sorted(members, key=lambda p: p[1].sort_key):  # oldest first, as furthest() expects
+        by_seed.setdefault((member.variant, str(member.seed)), []).append((member, run))
+    kept = []
+    for same in by_seed.values():
+        best = furthest([run for _, run in same]) if len(same) > 1 else same[0][1]
+        kept += [(m, r) for m, r in same if r is best]
+    return kept
 
 
 def variant_rows(study: Study, finals: Mapping[str, Optional[float]]) -> list[dict[str, Any]]:
