@@ -217,6 +217,24 @@ def test_runs_are_listed_with_warnings_for_a_broken_summary_and_no_evaluations(s
     assert run_row(runs[young.name])["status"] == "finished" and run_row(runs[young.name])["seed"] == 1
 
 
+def test_a_run_that_says_running_but_is_not_trained_is_called_killed(sample: Sample, tmp_path: Path) -> None:
+    """kill -9 leaves summary.json at "running"; the training lock tells a live run from a dead one."""
+    from simple_game.dashboard.runlist import list_runs, run_warnings
+    from simple_game.runlock import training_lock
+
+    run = copy_run(sample, f"{STUDY}_base_seed0", tmp_path)
+    summary = json.loads((run / "summary.json").read_text())
+    (run / "summary.json").write_text(json.dumps(summary | {"status": "running"}))
+    (listed,) = list_runs(tmp_path)
+    killed = "summary.json says running but no process trains it: it was killed; train --resume continues it"
+    assert killed in run_warnings(listed)
+    with training_lock(run):  # this process trains it now: no warning
+        assert not any("killed" in w for w in run_warnings(listed))
+    shutil.rmtree(run / "checkpoints")
+    (run / "checkpoints").mkdir()
+    assert any(w.endswith("it was killed; before its first checkpoint") for w in run_warnings(list_runs(tmp_path)[0]))
+
+
 # --------------------------------------------------------------------------- curves
 
 

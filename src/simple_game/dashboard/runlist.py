@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from simple_game.dashboard.files import Stamp, stamp
+from simple_game.runlock import trainer_of
 from simple_game.runs import RunRecord, find_runs
 
 
@@ -48,6 +49,12 @@ def run_warnings(run: RunRecord) -> list[str]:
         warnings.append("no evaluations yet (no eval.csv)")
     if not run.directory.progress_csv.is_file():
         warnings.append("no progress.csv yet")
+    if run.summary.get("status") == "running" and trainer_of(run.path) is None:
+        # kill -9, an out-of-memory kill or a power cut leave no time to write "interrupted"
+        warnings.append(
+            "summary.json says running but no process trains it: it was killed; "
+            + ("train --resume continues it" if run.directory.latest_checkpoint() else "before its first checkpoint")
+        )
     return warnings
 
 
