@@ -142,7 +142,11 @@ def _one_per_seed(runs: Sequence[RunRecord]) -> tuple[tuple[RunRecord, ...], tup
         seed = _seed(run)
         if seed not in (None, "?"):
             by_seed.setdefault(seed, []).append(run)
-    repeats = [run for same in by_seed.values() if len(same) > 1 for run in same if run is not furthest(same)]
+    repeats: list[RunRecord] = []
+    for same in by_seed.values():
+        if len(same) > 1:
+            kept = furthest(same)  # once per seed: it reads each run's eval.csv
+            repeats += [run for run in same if run is not kept]
     left_out = {id(run) for run in repeats}
     return tuple(run for run in runs if id(run) not in left_out), tuple(repeats)
 

@@ -97,7 +97,7 @@ def _one_per_seed(members: Sequence[tuple[Membership, RunRecord]]) -> list[tuple
     stub stays on disk and would otherwise be drawn as one more seed.
     """
     by_seed: dict[tuple[str, str], list[tuple[Membership, RunRecord]]] = {}
-    for member, run in sorted(members, key=lambda p: p[1].sort_key):  # oldest first, as furthest() expects
+    for member, run in members:  # find_runs' order, oldest first, as furthest() and report take them
         by_seed.setdefault((member.variant, str(member.seed)), []).append((member, run))
     kept = []
     for same in by_seed.values():

@@ -108,9 +108,11 @@ class Launcher:
             cmd += ["--experiments-md", str(self.experiments_md)]
         if job.action != NEW:
             # a run started 2 at a time (1 thread) and resumed alone gets the whole machine back
-            user = [s for s in self.overrides if s.split("=", 1)[0].strip() == "compute.threads"]
-            threads = user[-1:] or [f"compute.threads={self.threads or 0}"]
-            return [*cmd, "--resume", str(job.run), "--set", threads[0]]
+            threads = f"compute.threads={self.threads or 0}"
+            for item in self.overrides:  # the user's own compute.threads wins (the last one, as for --set)
+                if item.split("=", 1)[0].strip() == "compute.threads":
+                    threads = item
+            return [*cmd, "--resume", str(job.run), "--set", threads]
         member = job.member
         sets = [f"compute.threads={self.threads}"] if self.threads else []
         sets += [*self.overrides, f"seed={member.seed}"]  # the user's compute.threads wins, the seed is the study's
