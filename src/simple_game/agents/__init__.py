@@ -11,7 +11,8 @@ the rollout just collected, then throw it away); DQN and QR-DQN are off-policy v
 - :mod:`.rng`: the random generators' states, saved and restored for ``train --resume``;
 - :mod:`.schedules`: schedules that go on without a jump when a resume grows the budget;
 - :mod:`.replay`: a resumed DQN's replay buffer, loaded or refilled before learning goes on;
-- :mod:`.health`: whether the network's weights are still finite numbers.
+- :mod:`.health`: whether the network's weights are still finite numbers;
+- :mod:`.shipping`: policy-only copies of a run's agents, in a folder others can play (``agents ship``).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ COMMANDS = {
     "study": ("simple_game.cli.study", "train every config of an ablation series for several seeds"),
     "sweep": ("simple_game.cli.sweep", "tune hyperparameters with Optuna (one machine or many)"),
     "dashboard": ("simple_game.cli.dashboard", "browse runs, videos, studies and datasets in the browser"),
+    "agents": ("simple_game.cli.agents", "ship a run's agents as small policy-only checkpoints; verify them"),
     "hub": ("simple_game.cli.hub", "fetch trained agents from the Hugging Face Hub"),
     "roms": ("simple_game.cli.roms", "check the Atari ROMs and list the games"),
 }

@@ -1,0 +1,247 @@
+"""Shipping trained agents: policy-only copies of a run's checkpoints, in a folder anyone can play.
+
+A training checkpoint also holds the optimizer's state: for Adam, two running moment estimates
+per weight, so twice the network again, and only training reads them. A shipped agent keeps the
+network, the saved spaces, simple-game's metadata and an *empty* optimizer state, so it is a third
+of the size and still loads everywhere a checkpoint does, plain SB3's ``PPO.load`` included.
+
+A shipped folder is laid out like a run directory (``config.yaml``, ``checkpoints/<name>.zip``,
+the run's ``progress.csv``, ``eval.csv`` and ``summary.json``), so ``evaluate``, ``record`` and
+``collect`` take it as they take a run: ``simple-game evaluate agents/breakout --checkpoint
+skill_level_1``. ``agents.json`` lists every file with its sha256 and its score over whole games
+under the evaluation protocol; the README's table is written from it, between two markers, so
+the hand-written text around it survives a new ``ship``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from simple_game.agents.loading import load_model
+from simple_game.checkpoints import read_checkpoint_metadata, save_checkpoint
+from simple_game.errors import SimpleGameError
+from simple_game.evaluation.target import load_run_config
+from simple_game.fsio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from simple_game.runs import RunDirectory, find_run
+
+INDEX_NAME = "agents.json"
+README_NAME = "README.md"
+RUN_FILES = ("config.yaml", "progress.csv", "eval.csv", "summary.json")
+TABLE_BEGIN = "<!-- agents table: written by `simple-game agents ship`; edit outside these markers -->"
+TABLE_END = "<!-- end of agents table -->"
+MAX_BYTES = 10 * 1024 * 1024  # what a repository can carry comfortably, per file
+
+
+@dataclass
+class ShippedAgent:
+    """One shipped checkpoint: its file, hash, size, where it came from and how it plays."""
+
+    name: str
+    file: str  # relative to the shipped folder
+    sha256: str
+    bytes: int
+    source: str  # the run's checkpoint it was made from
+    source_bytes: int
+    step: Optional[int]
+    wall_time_s: Optional[float]
+    score: Optional[dict[str, Any]]  # episodes, mean, std, median, min, max, seed, epsilon (None: not evaluated)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def policy_only(source: Path, dest: Path, algo: str, shipped_from: dict[str, Any]) -> None:
+    """Write ``source``'s network as a policy-only checkpoint at ``dest`` (atomically)."""
+    model = load_model(source, algo)
+    optimizer = getattr(model.policy, "optimizer", None)
+    if optimizer is not None:
+        optimizer.state.clear()  # the moment estimates; param_groups (lr, betas) are a few bytes
+    metadata = {**read_checkpoint_metadata(source), "policy_only": True, "shipped_from": shipped_from}
+    save_checkpoint(model, dest, metadata)
+
+
+def default_names(run: RunDirectory) -> list[str]:
+    """Every skill-tier checkpoint of ``run`` (lowest first), then ``best``."""
+    tiers = sorted(run.checkpoints_dir.glob("skill_level_*.zip"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
+    return [p.stem for p in tiers] + ["best"]
+
+
+def ship(
+    run_path: str,
+    out: Path,
+    names: Optional[Sequence[str]] = None,
+    *,
+    evaluate: Optional[Callable[[Path], dict[str, Any]]] = None,
+    force: bool = False,
+    on_agent: Optional[Callable[[ShippedAgent], None]] = None,
+) -> list[ShippedAgent]:
+    """Ship ``names`` (default :func:`default_names`) of the run at ``run_path`` into ``out``.
+
+    ``evaluate(zip) -> report`` scores each shipped file (``simple-game evaluate``'s report);
+    ``None`` ships without scores. Agents already in ``out`` from the same run and not named here
+    are kept; a folder holding another run's agents is refused unless ``force``.
+    """
+    run = find_run(run_path)
+    names = list(names) if names else default_names(run)
+    sources = {name: run.resolve_checkpoint(name) for name in names}  # every name checked before a write
+    index = read_index(out)
+    if index and index.get("run") != run.name and not force:
+        raise SimpleGameError(
+            f"{out}: holds agents of run {index.get('run')}, not {run.name}; ship into another folder or pass --force"
+        )
+    agents = {a["name"]: a for a in index.get("agents", [])} if index.get("run") == run.name else {}
+    algo = str(read_checkpoint_metadata(next(iter(sources.values()))).get("algo") or _run_algo(run))
+    _copy_run_files(run, out)
+    for name, source in sources.items():
+        dest = out / "checkpoints" / f"{name}.zip"
+        meta = read_checkpoint_metadata(source)
+        policy_only(source, dest, algo, {"run": run.name, "checkpoint": source.name})
+        agent = ShippedAgent(
+            name=name,
+            file=str(dest.relative_to(out)),
+            sha256=sha256_of(dest),
+            bytes=dest.stat().st_size,
+            source=f"{run.name}/checkpoints/{source.name}",
+            source_bytes=source.stat().st_size,
+            step=meta.get("step"),
+            wall_time_s=meta.get("wall_time_s"),
+            score=_score(evaluate(dest)) if evaluate is not None else None,
+        )
+        agents[name] = asdict(agent)
+        if on_agent is not None:
+            on_agent(agent)
+    ordered = sorted(agents.values(), key=lambda a: _order(a["name"]))
+    index = {"run": run.name, "algo": algo, "game": _game(run), "agents": ordered}
+    atomic_write_json(out / INDEX_NAME, index)
+    write_readme(out, index)
+    return [ShippedAgent(**a) for a in ordered]
+
+
+def _copy_run_files(run: RunDirectory, out: Path) -> None:
+    """The run's config and logs; a log being appended to is copied up to its last whole line."""
+    for name in RUN_FILES:
+        path = run.path / name
+        if path.is_file():
+            data = path.read_bytes()
+            if name.endswith(".csv") and not data.endswith(b"\n"):
+                data = data[: data.rfind(b"\n") + 1]
+            atomic_write_bytes(out / name, data)
+
+
+def _score(report: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``simple-game evaluate``'s report the README shows."""
+    protocol = report.get("protocol", {})
+    return {
+        "episodes": report["n_episodes"],
+        **{k: report[k] for k in ("mean", "std", "median", "min", "max", "mean_length")},
+        "seed": protocol.get("seed"),
+        "epsilon": protocol.get("epsilon"),
+    }
+
+
+def _order(name: str) -> tuple[int, int, str]:
+    tier = re.fullmatch(r"skill_level_(\d+)", name)
+    return (0, int(tier.group(1)), name) if tier else (1, 0, name)
+
+
+def _run_algo(run: RunDirectory) -> str:
+    return load_run_config(run).algo
+
+
+def _game(run: RunDirectory) -> Optional[str]:
+    summary = run.path / "summary.json"
+    if summary.is_file():
+        return json.loads(summary.read_text()).get("game")
+    return None
+
+
+def read_index(out: Path) -> dict[str, Any]:
+    """The folder's ``agents.json`` (empty when there is none yet)."""
+    path = out / INDEX_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise SimpleGameError(f"{path}: not readable ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("agents"), list):
+        raise SimpleGameError(f"{path}: not an agents index (no 'agents' list)")
+    return data
+
+
+def render_table(index: dict[str, Any]) -> str:
+    """The README's table of shipped agents, with how to reproduce each score."""
+    rows = [
+        "| agent | training steps | training time | score (mean ± std, min-max) | size | sha256 |",
+        "|---|---:|---:|---|---:|---|",
+    ]
+    for a in index["agents"]:
+        score = a.get("score")
+        played = (
+            f"{score['mean']:.1f} ± {score['std']:.1f} ({score['min']:g}-{score['max']:g}) "
+            f"over {score['episodes']} games"
+            if score
+            else "not evaluated"
+        )
+        steps = f"{a['step']:,}" if a.get("step") is not None else "?"
+        hours = f"{a['wall_time_s'] / 3600:.1f} h" if a.get("wall_time_s") is not None else "?"
+        rows.append(f"| `{a['file']}` | {steps} | {hours} | {played} | {a['bytes'] / 1e6:.1f} MB | `{a['sha256']}` |")
+    scored = [a for a in index["agents"] if a.get("score")]
+    lines = [TABLE_BEGIN, "", *rows, ""]
+    if scored:
+        s = scored[0]["score"]
+        lines.append(
+            f"Scores: whole games under the evaluation protocol, epsilon {s['epsilon']:g}, seed {s['seed']}; "
+            f"reproduce one with `simple-game evaluate <this folder> --checkpoint <agent> --episodes "
+            f"{s['episodes']} --seed {s['seed']}`."
+        )
+    lines += [f"Made from run `{index['run']}` ({index['algo']}).", "", TABLE_END]
+    return "\n".join(lines)
+
+
+def write_readme(out: Path, index: dict[str, Any]) -> None:
+    """Put the table in ``out``'s README: between the markers, or appended to a README without them."""
+    path = out / README_NAME
+    table = render_table(index)
+    title = f"# Trained agents: {index['game']}" if index.get("game") else "# Trained agents"
+    text = path.read_text() if path.is_file() else title + "\n"
+    if TABLE_BEGIN in text and TABLE_END in text:
+        head, rest = text.split(TABLE_BEGIN, 1)
+        text = head + table + rest.split(TABLE_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + table + "\n"
+    atomic_write_text(path, text)
+
+
+def verify(out: Path, max_bytes: int = MAX_BYTES) -> list[str]:
+    """What is wrong with a shipped folder (empty when every file matches its sha256 in both
+    ``agents.json`` and the README, and none is over ``max_bytes``)."""
+    index = read_index(out)
+    if not index:
+        return [f"{out}: no {INDEX_NAME}"]
+    readme = (out / README_NAME).read_text() if (out / README_NAME).is_file() else ""
+    problems = []
+    for a in index["agents"]:
+        path = out / a["file"]
+        if not path.is_file():
+            problems.append(f"{path}: missing")
+            continue
+        digest = sha256_of(path)
+        if digest != a["sha256"]:
+            problems.append(f"{path}: sha256 {digest}, but {INDEX_NAME} says {a['sha256']}")
+        if f"`{a['sha256']}`" not in readme:
+            problems.append(f"{out / README_NAME}: does not list {a['file']}'s sha256 {a['sha256']}")
+        if path.stat().st_size > max_bytes:
+            problems.append(f"{path}: {path.stat().st_size / 1e6:.1f} MB, over {max_bytes / 1e6:.1f} MB")
+    return problems

@@ -1,0 +1,114 @@
+"""`simple-game agents ship|verify` on a tiny trained run: policy-only, same play, hashes that catch a change."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tiny_runs import run_quiet, tiny_ppo_run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_ppo_run(tmp_path_factory)
+
+
+def _scores(target: str, tmp_path: Path, *extra: str) -> list[float]:
+    out = tmp_path / f"eval_{len(list(tmp_path.glob('eval_*')))}.json"
+    proc = run_quiet("simple_game.evaluate", target, *extra, "--episodes", "2", "--seed", "5", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(out.read_text())["episode_scores"]
+
+
+def test_shipped_agents_are_small_play_the_same_and_load_in_plain_sb3(run: Path, tmp_path: Path) -> None:
+    import torch
+    from stable_baselines3 import PPO
+
+    out = tmp_path / "agents"
+    proc = run_quiet(
+        "simple_game",
+        "agents",
+        "ship",
+        str(run),
+        "--out",
+        str(out),
+        "--checkpoints",
+        "best,step_128",
+        "--episodes",
+        "2",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "shipped checkpoints/best.zip" in proc.stdout and "over 2 games" in proc.stdout
+    index = json.loads((out / "agents.json").read_text())
+    assert [a["name"] for a in index["agents"]] == ["best", "step_128"]
+    for name in ("best", "step_128"):
+        shipped, source = out / "checkpoints" / f"{name}.zip", run / "checkpoints" / f"{name}.zip"
+        # Adam's two moment estimates per weight are gone: well under half the training checkpoint
+        assert shipped.stat().st_size < 0.5 * source.stat().st_size
+        plain, original = PPO.load(shipped, device="cpu"), PPO.load(source, device="cpu")
+        assert len(plain.policy.optimizer.state) == 0 and len(original.policy.optimizer.state) > 0
+        for key, value in original.policy.state_dict().items():
+            assert torch.equal(plain.policy.state_dict()[key], value), key
+    assert (out / "config.yaml").read_bytes() == (run / "config.yaml").read_bytes()
+    assert (out / "eval.csv").read_bytes() == (run / "eval.csv").read_bytes()
+
+    # the shipped folder plays as the run does: same games, same scores, through the public evaluate
+    assert _scores(str(out), tmp_path, "--checkpoint", "best") == _scores(str(run), tmp_path, "--checkpoint", "best")
+    best = next(a for a in index["agents"] if a["name"] == "best")
+    assert best["score"]["episodes"] == 2 and best["score"]["epsilon"] == 0.05 and best["step"] == 256
+
+    readme = (out / "README.md").read_text()
+    assert f"`{best['sha256']}`" in readme and "| `checkpoints/best.zip` | 256 |" in readme
+    proc = run_quiet("simple_game", "agents", "verify", str(out))
+    assert proc.returncode == 0 and "2 agents, every sha256 matches" in proc.stdout, proc.stderr
+
+    # one changed byte is caught, and named
+    blob = bytearray((out / "checkpoints" / "step_128.zip").read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    (out / "checkpoints" / "step_128.zip").write_bytes(bytes(blob))
+    proc = run_quiet("simple_game", "agents", "verify", str(out))
+    assert proc.returncode == 1 and "step_128.zip: sha256" in proc.stderr and "best.zip" not in proc.stderr
+
+
+def test_shipping_again_keeps_the_readme_text_and_the_other_agents(run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "agents"
+    ship = ("simple_game", "agents", "ship", str(run), "--out", str(out), "--episodes", "0")
+    assert run_quiet(*ship, "--checkpoints", "step_128").returncode == 0
+    readme = out / "README.md"
+    readme.write_text(
+        readme.read_text().replace("# Trained agents: breakout", "# Breakout agents\n\nHow they were made.")
+    )
+    readme.write_text(readme.read_text() + "\nMore words after the table.\n")
+    proc = run_quiet(*ship, "--checkpoints", "best")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = readme.read_text()
+    assert text.startswith("# Breakout agents\n\nHow they were made.") and text.endswith(
+        "More words after the table.\n"
+    )
+    assert text.count("agents table: written by") == 1 and "not evaluated" in text
+    assert [a["name"] for a in json.loads((out / "agents.json").read_text())["agents"]] == ["best", "step_128"]
+    assert run_quiet("simple_game", "agents", "verify", str(out)).returncode == 0
+
+
+def test_bad_input_is_one_line_and_writes_nothing(run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "agents"
+    proc = run_quiet("simple_game", "agents", "ship", str(run), "--out", str(out), "--checkpoints", "skill_level_3")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "no 'skill_level_3' checkpoint (available: best, step_128, step_256)" in proc.stderr
+    assert not out.exists()
+
+    # a folder of another run's agents is not mixed in
+    other = tmp_path / "other"
+    assert run_quiet("simple_game", "agents", "ship", str(run), "--out", str(other), "--episodes", "0").returncode == 0
+    index = json.loads((other / "agents.json").read_text())
+    (other / "agents.json").write_text(json.dumps({**index, "run": "ppo_elsewhere_20250101-000000"}))
+    proc = run_quiet("simple_game", "agents", "ship", str(run), "--out", str(other), "--episodes", "0")
+    assert proc.returncode == 2 and "holds agents of run ppo_elsewhere_20250101-000000" in proc.stderr
+    assert "--force" in proc.stderr and "Traceback" not in proc.stderr
+
+    proc = run_quiet("simple_game", "agents", "verify", str(tmp_path / "nothing"))
+    assert proc.returncode == 1 and "no agents.json" in proc.stderr
