@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,22 @@ def test_bad_input_is_one_line_and_writes_nothing(run: Path, tmp_path: Path) -> 
     proc = run_quiet("simple_game", "agents", "ship", str(run), "--out", str(other), "--episodes", "0")
     assert proc.returncode == 2 and "holds agents of run ppo_elsewhere_20250101-000000" in proc.stderr
     assert "--force" in proc.stderr and "Traceback" not in proc.stderr
+
+    # nothing the user has is replaced: not the run itself, not another run, not a file
+    before = (run / "checkpoints" / "best.zip").read_bytes()
+    for target, says in ((run, "is the run itself"), (run / "config.yaml", "is a file, not a folder")):
+        proc = run_quiet("simple_game", "agents", "ship", str(run), "--out", str(target), "--episodes", "0")
+        assert proc.returncode == 2 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    other_run = tmp_path / "copy_of_run"
+    shutil.copytree(run, other_run)
+    proc = run_quiet("simple_game", "agents", "ship", str(run), "--out", str(other_run), "--episodes", "0")
+    assert (
+        proc.returncode == 2
+        and "already holds a run's files (config.yaml, progress.csv, eval.csv, summary.json, checkpoints)"
+        in proc.stderr
+    )
+    assert (run / "checkpoints" / "best.zip").read_bytes() == before
+    assert (other_run / "checkpoints" / "best.zip").read_bytes() == before
 
     proc = run_quiet("simple_game", "agents", "verify", str(tmp_path / "nothing"))
     assert proc.returncode == 1 and "no agents.json" in proc.stderr

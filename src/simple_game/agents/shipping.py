@@ -93,6 +93,7 @@ def ship(
     are kept; a folder holding another run's agents is refused unless ``force``.
     """
     run = find_run(run_path)
+    _check_out(out, run)
     names = list(names) if names else default_names(run)
     sources = {name: run.resolve_checkpoint(name) for name in names}  # every name checked before a write
     index = read_index(out)
@@ -126,6 +127,22 @@ def ship(
     atomic_write_json(out / INDEX_NAME, index)
     write_readme(out, index)
     return [ShippedAgent(**a) for a in ordered]
+
+
+def _check_out(out: Path, run: RunDirectory) -> None:
+    """``out`` may be new, or a shipped folder; never a file, a run or anything whose files ours would replace."""
+    if out.exists() and not out.is_dir():
+        raise SimpleGameError(f"--out {out}: is a file, not a folder")
+    if out.resolve() == run.path.resolve():
+        raise SimpleGameError(
+            f"--out {out}: is the run itself; ship into another folder (its checkpoints stay as they are)"
+        )
+    ours = [out / name for name in RUN_FILES] + [out / "checkpoints"]
+    if not (out / INDEX_NAME).is_file() and any(p.exists() for p in ours):
+        raise SimpleGameError(
+            f"--out {out}: already holds a run's files ({', '.join(p.name for p in ours if p.exists())}) and no "
+            f"{INDEX_NAME}: it is not a folder of shipped agents; ship into a new one"
+        )
 
 
 def _copy_run_files(run: RunDirectory, out: Path) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from simple_game.cli.common import cli_main
+from simple_game.errors import SimpleGameError
 
 
 def _count(text: str) -> int:
@@ -69,7 +70,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"{args.folder}: {len(agents)} agents, every sha256 matches")
         return 1 if problems else 0
 
-    names = [n.strip() for n in args.checkpoints.split(",") if n.strip()] if args.checkpoints else None
+    names = [n.strip() for n in args.checkpoints.split(",") if n.strip()] if args.checkpoints is not None else None
+    if names == []:
+        raise SimpleGameError(f"--checkpoints {args.checkpoints!r}: no checkpoint named (e.g. skill_level_1,best)")
     evaluate = _scorer(args.episodes, args.seed) if args.episodes else None
 
     def shipped(agent: shipping.ShippedAgent) -> None:
