@@ -133,7 +133,7 @@ def format_steps(steps: Any) -> str:
     return str(int(n))
 
 
-def _steps_axis(ax: Any) -> None:
+def steps_axis(ax: Any) -> None:
     """Label the x axis '2.5M' rather than '2500000' (or matplotlib's easy-to-miss '1e7')."""
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: format_steps(x) if x else "0"))
     ax.set_xlabel("agent steps")
@@ -141,7 +141,7 @@ def _steps_axis(ax: Any) -> None:
 
 def _score_axis(ax: Any, title: str) -> None:
     ax.set_title(title, fontsize=10)
-    _steps_axis(ax)
+    steps_axis(ax)
     ax.set_ylabel("score per episode")
     ax.grid(alpha=0.3)
 

@@ -56,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="folder for every plot (default: <runs-dir>/report, per-run curves in each run folder)"
     )
     parser.add_argument("--no-table", action="store_true", help="do not touch experiments.md")
+    parser.add_argument(
+        "--skill-curves",
+        action="store_true",
+        help="also plot, for each run with milestones.thresholds, score against steps and against hours of "
+        "training with the skill tiers marked (skill_curve.png), and print when each tier was reached",
+    )
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     return parser
 
@@ -101,7 +107,26 @@ def main(argv: list[str] | None = None) -> int:
             print(f"updated {md} ({n_sweeps} sweep{'s' if n_sweeps != 1 else ''} in the sweeps table)")
     _plot(matched, curves, targets, out_dir / "comparison.png")
     draw_study_figures(figures, curves, echo=print)
+    if args.skill_curves:
+        _skill_curves(
+            matched, {p: t.with_name(t.name.replace("learning_curve", "skill_curve")) for p, t in targets.items()}
+        )
     return 0
+
+
+def _skill_curves(matched: list[Any], targets: dict[Path, Path]) -> None:
+    """Time to skill of each run that sets skill tiers (simple_game.skill_curve)."""
+    from simple_game.skill_curve import describe, plot_skill_curve, thresholds_of
+
+    for run in matched:
+        thresholds = thresholds_of(run.directory)
+        if not thresholds:
+            print(f"skipped {run.path.name}: its config sets no milestones.thresholds")
+            continue
+        tiers = plot_skill_curve(run.directory, thresholds, targets[run.path], f"{run.name} ({run.path.name})")
+        for line in describe(tiers):
+            print(f"  {run.path.name}: {line}")
+        print(f"wrote {targets[run.path]}")
 
 
 def _check_outputs(args: argparse.Namespace, md: Path | None, out_dir: Path, targets: dict[Path, Path]) -> None:

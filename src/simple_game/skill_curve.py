@@ -1,0 +1,125 @@
+"""Time to skill: when a run reached each skill tier, in agent steps and in wall-clock hours.
+
+A tier is reached the first time the mean raw score of the last ``milestones.window`` whole
+training games reaches its threshold (:class:`~simple_game.callbacks.milestones.MilestoneCallback`);
+its checkpoint ``skill_level_<k>.zip`` records the step and the run's training time up to it
+(``wall_time_s``, which a resume carries on). The figure puts the training and evaluation
+scores against both axes, since "how many steps" says how sample-efficient the recipe is and
+"how many hours" what it costs on this machine.
+
+``simple-game report --skill-curves`` draws it for every run it reports that sets
+``milestones.thresholds``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import yaml
+from matplotlib.figure import Figure
+
+from simple_game.checkpoints import read_checkpoint_metadata
+from simple_game.errors import SimpleGameError
+from simple_game.plots import TRAIN_X, TRAIN_Y, read_csv_columns, save_png, steps_axis
+from simple_game.runs import RunDirectory
+
+TIME_X = "time/time_elapsed"
+
+
+@dataclass(frozen=True)
+class TierReach:
+    """One skill tier: its threshold, and when it was reached (``None`` while it is not)."""
+
+    level: int
+    threshold: float
+    step: Optional[int] = None
+    hours: Optional[float] = None
+    mean: Optional[float] = None
+
+
+def tiers_reached(run: RunDirectory, thresholds: list[float]) -> list[TierReach]:
+    """Each tier of ``thresholds`` with the step and hours its checkpoint records."""
+    tiers = []
+    for level, threshold in enumerate(thresholds, start=1):
+        path = run.skill_path(level)
+        if not path.is_file():
+            tiers.append(TierReach(level, threshold))
+            continue
+        meta = read_checkpoint_metadata(path)
+        wall = meta.get("wall_time_s")
+        tiers.append(
+            TierReach(
+                level,
+                threshold,
+                int(meta["step"]) if meta.get("step") is not None else None,
+                float(wall) / 3600 if wall is not None else None,
+                meta.get("rolling_mean_score"),
+            )
+        )
+    return tiers
+
+
+def _hours_at(steps: list[float], seconds: list[float], at: list[float]) -> list[float]:
+    """Training hours at each step of ``at``, interpolated on progress.csv's (steps, elapsed) rows."""
+    return list(np.interp(at, steps, seconds) / 3600)
+
+
+def plot_skill_curve(run: RunDirectory, thresholds: list[float], out: Path, title: str) -> list[TierReach]:
+    """Score against steps and against hours, tiers marked; writes ``out`` (PNG) atomically."""
+    if not run.progress_csv.is_file():
+        raise SimpleGameError(f"{run.path}: no progress.csv yet")
+    cols = read_csv_columns(run.progress_csv, required=(TRAIN_X, TIME_X))
+    rows = [(s, t, y) for s, t, y in zip(cols[TRAIN_X], cols[TIME_X], cols.get(TRAIN_Y, []), strict=False)]
+    rows = [r for r in rows if r[2] == r[2]]  # NaN: no whole game had ended yet
+    if not rows:
+        raise SimpleGameError(f"{run.progress_csv}: no training score yet")
+    steps, seconds, score = (list(c) for c in zip(*rows, strict=True))
+    evals = read_csv_columns(run.eval_csv, required=("timesteps", "mean_score")) if run.eval_csv.is_file() else {}
+    tiers = tiers_reached(run, thresholds)
+
+    fig = Figure(figsize=(11, 4.2))
+    by_steps, by_hours = fig.subplots(1, 2, sharey=True)
+    for ax, x_train, x_of in (
+        (by_steps, steps, lambda at: at),
+        (by_hours, [t / 3600 for t in seconds], lambda at: _hours_at(steps, seconds, at)),
+    ):
+        ax.plot(x_train, score, color="tab:blue", alpha=0.8, label="training: mean of recent whole games")
+        if evals.get("timesteps"):
+            ax.plot(x_of(evals["timesteps"]), evals["mean_score"], "o-", color="tab:orange", label="evaluation")
+        for tier in tiers:
+            ax.axhline(tier.threshold, color="grey", ls="--", lw=0.8)
+            if tier.step is not None:
+                x = tier.step if ax is by_steps else (tier.hours or x_of([tier.step])[0])
+                ax.plot([x], [tier.threshold], "*", color="tab:red", ms=12)
+                ax.annotate(f"tier {tier.level}", (x, tier.threshold), textcoords="offset points", xytext=(5, 4))
+        ax.grid(alpha=0.3)
+    steps_axis(by_steps)
+    by_hours.set_xlabel("wall-clock hours of training")
+    by_steps.set_ylabel("score per game (raw)")
+    by_steps.legend(loc="upper left", fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    save_png(fig, out)
+    return tiers
+
+
+def describe(tiers: list[TierReach]) -> list[str]:
+    lines = []
+    for t in tiers:
+        if t.step is None:
+            lines.append(f"tier {t.level} (>= {t.threshold:g}): not reached yet")
+        else:
+            hours = f"{t.hours:.1f} h" if t.hours is not None else "? h"
+            lines.append(f"tier {t.level} (>= {t.threshold:g}): {t.step:,} steps, {hours} of training")
+    return lines
+
+
+def thresholds_of(run: RunDirectory) -> list[float]:
+    """The run's ``milestones.thresholds`` (from its config.yaml; empty when it sets none)."""
+    if not run.config_path.is_file():
+        return []
+    data = yaml.safe_load(run.config_path.read_text())
+    milestones = (data.get("milestones") or {}) if isinstance(data, dict) else {}
+    return [float(x) for x in milestones.get("thresholds") or []]
