@@ -15,7 +15,6 @@ the hand-written text around it survives a new ``ship``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -27,7 +26,7 @@ from simple_game.agents.loading import load_model
 from simple_game.checkpoints import read_checkpoint_metadata, save_checkpoint
 from simple_game.errors import SimpleGameError
 from simple_game.evaluation.target import load_run_config
-from simple_game.fsio import atomic_write_bytes, atomic_write_json, atomic_write_text
+from simple_game.fsio import atomic_write_bytes, atomic_write_json, atomic_write_text, sha256_file
 from simple_game.runs import RunDirectory, find_run
 
 INDEX_NAME = "agents.json"
@@ -51,14 +50,6 @@ class ShippedAgent:
     step: Optional[int]
     wall_time_s: Optional[float]
     score: Optional[dict[str, Any]]  # episodes, mean, std, median, min, max, seed, epsilon (None: not evaluated)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def policy_only(source: Path, dest: Path, algo: str, shipped_from: dict[str, Any]) -> None:
@@ -111,7 +102,7 @@ def ship(
         agent = ShippedAgent(
             name=name,
             file=str(dest.relative_to(out)),
-            sha256=sha256_of(dest),
+            sha256=sha256_file(dest),
             bytes=dest.stat().st_size,
             source=f"{run.name}/checkpoints/{source.name}",
             source_bytes=source.stat().st_size,
@@ -254,7 +245,7 @@ def verify(out: Path, max_bytes: int = MAX_BYTES) -> list[str]:
         if not path.is_file():
             problems.append(f"{path}: missing")
             continue
-        digest = sha256_of(path)
+        digest = sha256_file(path)
         if digest != a["sha256"]:
             problems.append(f"{path}: sha256 {digest}, but {INDEX_NAME} says {a['sha256']}")
         if f"`{a['sha256']}`" not in readme:

@@ -18,18 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
 
-from simple_game.cli.common import cli_main
+from simple_game.cli.common import cli_main, non_negative_int
 from simple_game.errors import SimpleGameError
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkpoints", help="comma-separated: skill_level_K, best, latest, step_N (default: every skill level, best)"
     )
     ship.add_argument(
-        "--episodes", type=_count, default=30, help="whole games to score each agent over, 0 for none (default: 30)"
+        "--episodes",
+        type=non_negative_int,
+        default=30,
+        help="whole games to score each agent over, 0 for none (default: 30)",
     )
     ship.add_argument("--seed", type=int, default=0, help="seed of the scoring games (default: 0)")
     ship.add_argument("--force", action="store_true", help="ship into a folder that holds another run's agents")

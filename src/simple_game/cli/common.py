@@ -34,6 +34,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """An ``argparse`` type for counts where 0 means none (games to score, trials)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def cli_main(func: Callable[[list[str]], int]) -> Main:
     """Wrap a command's ``main(argv)``: user errors become ``error: ...`` and exit code 2.
 

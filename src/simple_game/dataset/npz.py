@@ -16,7 +16,6 @@ when all are complete, then the manifest is replaced; a failed pack changes noth
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 from pathlib import Path
 from typing import Any, Optional
@@ -24,18 +23,11 @@ from typing import Any, Optional
 import numpy as np
 
 from simple_game.dataset.format import DatasetError
+from simple_game.fsio import sha256_file
 
 SHARD_FORMAT = "npz"
 MEMBER = "frames.npy"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so packing the same frames gives the same bytes
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_shard(fh: Any, frames: np.ndarray, *, compress: bool) -> None:
