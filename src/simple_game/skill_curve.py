@@ -15,10 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
-import yaml
 from matplotlib.figure import Figure
 
 from simple_game.checkpoints import read_checkpoint_metadata
@@ -116,10 +115,7 @@ def describe(tiers: list[TierReach]) -> list[str]:
     return lines
 
 
-def thresholds_of(run: RunDirectory) -> list[float]:
-    """The run's ``milestones.thresholds`` (from its config.yaml; empty when it sets none)."""
-    if not run.config_path.is_file():
-        return []
-    data = yaml.safe_load(run.config_path.read_text())
-    milestones = (data.get("milestones") or {}) if isinstance(data, dict) else {}
+def thresholds_of(config: Optional[dict[str, Any]]) -> list[float]:
+    """A run's ``milestones.thresholds``, from its config as a dict (empty when it sets none)."""
+    milestones = (config or {}).get("milestones") or {}
     return [float(x) for x in milestones.get("thresholds") or []]

@@ -52,13 +52,12 @@ class ShippedAgent:
     score: Optional[dict[str, Any]]  # episodes, mean, std, median, min, max, seed, epsilon (None: not evaluated)
 
 
-def policy_only(source: Path, dest: Path, algo: str, shipped_from: dict[str, Any]) -> None:
-    """Write ``source``'s network as a policy-only checkpoint at ``dest`` (atomically)."""
+def policy_only(source: Path, dest: Path, algo: str, metadata: dict[str, Any]) -> None:
+    """Write ``source``'s network as a policy-only checkpoint at ``dest`` (atomically), with ``metadata``."""
     model = load_model(source, algo)
     optimizer = getattr(model.policy, "optimizer", None)
     if optimizer is not None:
         optimizer.state.clear()  # the moment estimates; param_groups (lr, betas) are a few bytes
-    metadata = {**read_checkpoint_metadata(source), "policy_only": True, "shipped_from": shipped_from}
     save_checkpoint(model, dest, metadata)
 
 
@@ -98,7 +97,8 @@ def ship(
     for name, source in sources.items():
         dest = out / "checkpoints" / f"{name}.zip"
         meta = read_checkpoint_metadata(source)
-        policy_only(source, dest, algo, {"run": run.name, "checkpoint": source.name})
+        shipped_from = {"run": run.name, "checkpoint": source.name}
+        policy_only(source, dest, algo, {**meta, "policy_only": True, "shipped_from": shipped_from})
         agent = ShippedAgent(
             name=name,
             file=str(dest.relative_to(out)),
@@ -114,7 +114,7 @@ def ship(
         if on_agent is not None:
             on_agent(agent)
     ordered = sorted(agents.values(), key=lambda a: _order(a["name"]))
-    index = {"run": run.name, "algo": algo, "game": _game(run), "agents": ordered}
+    index = {"run": run.name, "algo": algo, "game": run.read_summary().get("game"), "agents": ordered}
     atomic_write_json(out / INDEX_NAME, index)
     write_readme(out, index)
     return [ShippedAgent(**a) for a in ordered]
@@ -165,13 +165,6 @@ def _order(name: str) -> tuple[int, int, str]:
 
 def _run_algo(run: RunDirectory) -> str:
     return load_run_config(run).algo
-
-
-def _game(run: RunDirectory) -> Optional[str]:
-    summary = run.path / "summary.json"
-    if summary.is_file():
-        return json.loads(summary.read_text()).get("game")
-    return None
 
 
 def read_index(out: Path) -> dict[str, Any]:

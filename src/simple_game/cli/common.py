@@ -23,26 +23,24 @@ class Main(Protocol):
     def __call__(self, argv: Optional[list[str]] = None) -> int: ...
 
 
-def positive_int(text: str) -> int:
-    """An ``argparse`` type for counts (episodes, steps, envs): a bad value is a usage error."""
+def _whole_number(text: str, minimum: int, rule: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {value}")
     return value
+
+
+def positive_int(text: str) -> int:
+    """An ``argparse`` type for counts (episodes, steps, envs): a bad value is a usage error."""
+    return _whole_number(text, 1, "at least 1")
 
 
 def non_negative_int(text: str) -> int:
-    """An ``argparse`` type for counts where 0 means none (games to score, trials)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
+    """An ``argparse`` type for counts where 0 means none (games to score)."""
+    return _whole_number(text, 0, "0 or more")
 
 
 def cli_main(func: Callable[[list[str]], int]) -> Main:

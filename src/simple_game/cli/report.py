@@ -119,7 +119,7 @@ def _skill_curves(matched: list[Any], targets: dict[Path, Path]) -> None:
     from simple_game.skill_curve import describe, plot_skill_curve, thresholds_of
 
     for run in matched:
-        thresholds = thresholds_of(run.directory)
+        thresholds = thresholds_of(run.config())
         if not thresholds:
             print(f"skipped {run.path.name}: its config sets no milestones.thresholds")
             continue
