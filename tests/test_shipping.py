@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,15 @@ def test_bad_input_is_one_line_and_writes_nothing(run: Path, tmp_path: Path) -> 
     )
     assert (run / "checkpoints" / "best.zip").read_bytes() == before
     assert (other_run / "checkpoints" / "best.zip").read_bytes() == before
+
+    # a checkpoint that fails to load, found after the run's files were copied: no half-shipped folder
+    with zipfile.ZipFile(other_run / "checkpoints" / "step_999.zip", "w") as archive:
+        archive.writestr("data", "{}")
+        archive.writestr("simple_game.json", json.dumps({"algo": "ppo", "step": 999}))
+    fresh = tmp_path / "fresh"
+    proc = run_quiet("simple_game", "agents", "ship", str(other_run), "--out", str(fresh), "--checkpoints", "step_999")
+    assert proc.returncode == 2 and "step_999.zip" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert not fresh.exists()
 
     proc = run_quiet("simple_game", "agents", "verify", str(tmp_path / "nothing"))
     assert proc.returncode == 1 and "no agents.json" in proc.stderr

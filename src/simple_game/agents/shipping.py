@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -84,6 +85,23 @@ def ship(
     """
     run = find_run(run_path)
     _check_out(out, run)
+    if out.exists():
+        return _ship(run, out, names, evaluate, force, on_agent)
+    try:  # a new folder: a failure (a broken checkpoint, Ctrl-C) leaves no half-shipped folder behind
+        return _ship(run, out, names, evaluate, force, on_agent)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _ship(
+    run: RunDirectory,
+    out: Path,
+    names: Optional[Sequence[str]],
+    evaluate: Optional[Callable[[Path], dict[str, Any]]],
+    force: bool,
+    on_agent: Optional[Callable[[ShippedAgent], None]],
+) -> list[ShippedAgent]:
     names = list(names) if names else default_names(run)
     sources = {name: run.resolve_checkpoint(name) for name in names}  # every name checked before a write
     index = read_index(out)

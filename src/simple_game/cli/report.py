@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         run.path: out_dir / f"{run.path.name}_learning_curve.png" if args.out else run.path / "learning_curve.png"
         for run in matched
     }
-    _check_outputs(args, None if args.no_table else md, out_dir, targets)
+    skill_targets = {p: t.with_name(t.name.replace("learning_curve", "skill_curve")) for p, t in targets.items()}
+    plots = [*targets.values(), *(skill_targets.values() if args.skill_curves else [])]
+    _check_outputs(args, None if args.no_table else md, out_dir, plots)
     from simple_game.plots import load_curves
     from simple_game.studies.figures import draw_study_figures, plan_study_figures
 
@@ -108,9 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     _plot(matched, curves, targets, out_dir / "comparison.png")
     draw_study_figures(figures, curves, echo=print)
     if args.skill_curves:
-        _skill_curves(
-            matched, {p: t.with_name(t.name.replace("learning_curve", "skill_curve")) for p, t in targets.items()}
-        )
+        _skill_curves(matched, skill_targets)
     return 0
 
 
@@ -129,7 +129,7 @@ def _skill_curves(matched: list[Any], targets: dict[Path, Path]) -> None:
         print(f"wrote {targets[run.path]}")
 
 
-def _check_outputs(args: argparse.Namespace, md: Path | None, out_dir: Path, targets: dict[Path, Path]) -> None:
+def _check_outputs(args: argparse.Namespace, md: Path | None, out_dir: Path, plots: list[Path]) -> None:
     """Every place the report writes, checked before it writes anything (one-line errors)."""
     from simple_game.outputs import check_writable_dir, check_writable_file
 
@@ -137,9 +137,9 @@ def _check_outputs(args: argparse.Namespace, md: Path | None, out_dir: Path, tar
         check_writable_file(md, "--experiments-md" if args.experiments_md else "experiment log (--experiments-md)")
     check_writable_dir(out_dir, "--out" if args.out else "report folder (--out)")
     check_writable_file(out_dir / "comparison.png", "comparison plot")
-    for target in targets.values():
+    for plot in plots:
         try:
-            check_writable_file(target, "learning curve")
+            check_writable_file(plot, "skill curve" if plot.name.endswith("skill_curve.png") else "learning curve")
         except SimpleGameError as exc:
             hint = "" if args.out else " (pass --out to write the plots elsewhere)"
             raise SimpleGameError(f"{exc}{hint}") from None
