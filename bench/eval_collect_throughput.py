@@ -2,7 +2,7 @@
 """Collect and evaluate, one game at a time (today's path) against several games at once.
 
     python bench/eval_collect_throughput.py --run runs/<trained run> [--checkpoint best]
-        [--games-at-once 8] [--collect-episodes 8] [--eval-episodes 30] [--repeats 3]
+        [--games-at-once K] [--collect-episodes 8] [--eval-episodes 30] [--repeats 3]
 
 collect: a 2-tier dataset (random, and the checkpoint with epsilon 0.05) of whole Breakout
 games, ``--collect-episodes`` per tier, written with ``games_at_once=1`` (one game at a time,
@@ -132,7 +132,9 @@ Results = dict[str, list[float]]
 
 def collect_round(args: argparse.Namespace, rep: int, scratch: Path, results: Results) -> None:
     """Both collect variants once (order alternating), and whether their datasets are the same bytes."""
-    k, digests = args.games_at_once, set()
+    from simple_game.dataset.parallel import DEFAULT_GAMES_AT_ONCE
+
+    k, digests = args.games_at_once or DEFAULT_GAMES_AT_ONCE, set()
     for games in (1, k) if rep % 2 == 0 else (k, 1):
         cpu0 = cpu_seconds()
         fps, frames, digest = collect_once(args, games, scratch / f"data_{games}")
@@ -153,7 +155,10 @@ def evaluate_round(
         if variant == "today":
             seconds, scores, steps = evaluate_today(target, args.eval_episodes)
         else:
-            seconds, scores, steps = evaluate_at_once(target, args.eval_episodes, args.games_at_once)
+            from simple_game.evaluation.batched import DEFAULT_GAMES_AT_ONCE as DEFAULT_EVAL_GAMES
+
+            games = args.games_at_once or DEFAULT_EVAL_GAMES
+            seconds, scores, steps = evaluate_at_once(target, args.eval_episodes, games)
             if reference is not None:
                 print(f"  at-once scores equal one-at-a-time scores: {'yes' if scores == reference else 'NO'}")
         results.setdefault(f"evaluate {variant}", []).append(seconds)
@@ -186,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True, help="a trained Breakout run directory")
     parser.add_argument("--checkpoint", default="best")
-    parser.add_argument("--games-at-once", type=int, default=8)
+    parser.add_argument(
+        "--games-at-once", type=int, default=None, help="default: each path's own (collect 16, evaluate 8)"
+    )
     parser.add_argument("--collect-episodes", type=int, default=8, help="whole games per tier")
     parser.add_argument("--eval-episodes", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
@@ -219,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(f"load average at end {load()}")
-    summary(results, args.games_at_once)
+    from simple_game.dataset.parallel import DEFAULT_GAMES_AT_ONCE
+
+    summary(results, args.games_at_once or DEFAULT_GAMES_AT_ONCE)
     return 0
 
 

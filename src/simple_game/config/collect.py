@@ -85,8 +85,9 @@ class CollectConfig(_Strict):
         default=None,
         ge=1,
         le=64,
-        description="episodes of a tier played at once, each on its own emulator process (default 8); "
-        "1: one at a time in this process. The dataset is byte for byte the same either way",
+        description="episodes of a tier played at once, each on its own emulator process "
+        "(default 16 on Linux, 8 elsewhere); 1: one at a time in this process. "
+        "The dataset is byte for byte the same either way",
     )
 
     @model_validator(mode="after")

@@ -43,7 +43,10 @@ if TYPE_CHECKING:
 
     from simple_game.dataset.writer import FrameWriter
 
-DEFAULT_GAMES_AT_ONCE = 8
+# Frames/s measured end to end on 2 cores: 317 for 8, 353 for 16, 335 for 32 (docs/performance.md).
+# Where emulator processes are spawned, not forked (macOS, Windows), each loads its own Python and
+# torch (~340 MB resident, measured on Linux), so there the default stays at 8.
+DEFAULT_GAMES_AT_ONCE = 16 if sys.platform.startswith("linux") else 8
 
 
 class _FrameFiles:
