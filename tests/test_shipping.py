@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tiny_runs import run_quiet, tiny_ppo_run
+from tiny_runs import REPO, quiet_env, run_quiet, tiny_ppo_run
 
 pytestmark = pytest.mark.slow
 
@@ -139,3 +143,28 @@ def test_bad_input_is_one_line_and_writes_nothing(run: Path, tmp_path: Path) -> 
 
     proc = run_quiet("simple_game", "agents", "verify", str(tmp_path / "nothing"))
     assert proc.returncode == 1 and "no agents.json" in proc.stderr
+
+
+def test_a_ship_killed_midway_leaves_nothing_in_the_way_of_the_retry(run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "agents"
+    cmd = [sys.executable, "-m", "simple_game", "agents", "ship", str(run), "--out", str(out)]
+    proc = subprocess.Popen(
+        [*cmd, "--checkpoints", "best,step_128", "--episodes", "3"],
+        cwd=str(REPO),
+        env=quiet_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while not list(tmp_path.glob(".shipping-agents-*/checkpoints/best.zip")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "the first agent was never written"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # while it scores the first agent: its run files are copied
+    proc.wait()
+    assert not out.exists()  # the half-built folder is only ever the hidden staging one
+
+    retry = run_quiet("simple_game", "agents", "ship", str(run), "--out", str(out), "--episodes", "0")
+    assert retry.returncode == 0, retry.stderr[-3000:]
+    assert not list(tmp_path.glob(".shipping-*")), "the killed ship's staging folder was not cleared"
+    verified = run_quiet("simple_game", "agents", "verify", str(out))
+    assert verified.returncode == 0, verified.stderr

@@ -16,6 +16,7 @@ the hand-written text around it survives a new ``ship``.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ from simple_game.agents.loading import load_model
 from simple_game.checkpoints import read_checkpoint_metadata, save_checkpoint
 from simple_game.errors import SimpleGameError
 from simple_game.evaluation.target import load_run_config
-from simple_game.fsio import atomic_write_bytes, atomic_write_json, atomic_write_text, sha256_file
+from simple_game.fsio import atomic_write_bytes, atomic_write_json, atomic_write_text, fsync_dir, sha256_file
 from simple_game.runs import RunDirectory, find_run
 
 INDEX_NAME = "agents.json"
@@ -36,6 +37,7 @@ RUN_FILES = ("config.yaml", "progress.csv", "eval.csv", "summary.json")
 TABLE_BEGIN = "<!-- agents table: written by `simple-game agents ship`; edit outside these markers -->"
 TABLE_END = "<!-- end of agents table -->"
 MAX_BYTES = 10 * 1024 * 1024  # what a repository can carry comfortably, per file
+STAGING_PREFIX = ".shipping-"  # a new folder is built as .shipping-<name>-<pid> beside it
 
 
 @dataclass
@@ -87,11 +89,44 @@ def ship(
     _check_out(out, run)
     if out.exists():
         return _ship(run, out, names, evaluate, force, on_agent)
-    try:  # a new folder: a failure (a broken checkpoint, Ctrl-C) leaves no half-shipped folder behind
-        return _ship(run, out, names, evaluate, force, on_agent)
+    # A new folder is built beside ``out`` and renamed into place when whole: a failure, Ctrl-C or
+    # kill -9 leaves no half-shipped ``out`` behind to block the retry.
+    _remove_stale_staging(out)
+    staging = out.parent / f"{STAGING_PREFIX}{out.name}-{os.getpid()}"
+    try:
+        staging.mkdir(parents=True)
+        shipped = _ship(run, staging, names, evaluate, force, on_agent)
+        try:
+            os.rename(staging, out)
+        except OSError as exc:  # another ship made ``out`` meanwhile
+            raise SimpleGameError(
+                f"--out {out}: cannot put the shipped folder in place ({exc.strerror or exc})"
+            ) from None
     except BaseException:
-        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
+    fsync_dir(out.parent)
+    return shipped
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Staging folders of ``out`` left by a ship that was killed (its process is gone)."""
+    for path in out.parent.glob(f"{STAGING_PREFIX}{out.name}-*"):
+        pid = path.name.rsplit("-", 1)[1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would end the process there: keep the folder
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _ship(
