@@ -43,6 +43,29 @@ def test_record_checkpoint(run: Path, tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["watch.mp4"]  # no temporary file left
 
 
+def test_record_gif_for_a_readme(run: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    out = tmp_path / "watch.gif"
+    proc = run_quiet("simple_game.record", str(run), "--max-steps", "30", "--scale", "1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with Image.open(out) as gif:
+        # one frame per agent step (the strip's step counter makes every frame differ), looping,
+        # 70 ms a frame (15 fps in whole hundredths); 210 + a 46-pixel strip = 256 = 16 x 16
+        assert gif.format == "GIF" and gif.n_frames == 30 and gif.size == (160, 256)
+        assert gif.info["duration"] == 70 and gif.info["loop"] == 0
+        gif.seek(29)
+        colours = gif.convert("RGB").getcolors(maxcolors=4096)
+        assert colours is not None and len(colours) > 5  # a real screen, not a blank frame
+    assert [p.name for p in tmp_path.iterdir()] == ["watch.gif"]  # no temporary file left
+
+    # a GIF is held in memory until written: one too long for that is refused before playing
+    too_long = tmp_path / "long.gif"
+    proc = run_quiet("simple_game.record", str(run), "--max-steps", "27000", "--out", str(too_long))
+    assert proc.returncode == 2 and "would hold 8.1 GB in memory" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and not too_long.exists()
+
+
 def test_record_random_whole_game_default_path(run: Path) -> None:
     proc = run_quiet(
         "simple_game.record",
@@ -80,7 +103,7 @@ def test_record_errors(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture)
     from simple_game.cli.record import main
 
     assert main([str(run), "--out", str(tmp_path / "x.avi")]) == 2
-    assert "must end in .mp4" in capsys.readouterr().err
+    assert "must end in .mp4 or .gif" in capsys.readouterr().err
     assert main([str(tmp_path / "missing_run")]) == 2
     assert "no such run directory" in capsys.readouterr().err
     assert main([str(run), "--checkpoint", "skill_level_1"]) == 2

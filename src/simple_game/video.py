@@ -1,4 +1,4 @@
-"""Gameplay videos: full-colour Atari frames with an information strip, written as MP4.
+"""Gameplay videos: full-colour Atari frames with an information strip, written as MP4 or GIF.
 
 The agent sees 84x84 grayscale stacks; people want the real 210x160 colour screen. The env is
 made with ``render_mode="rgb_array"`` and each agent step contributes one video frame: the
@@ -9,7 +9,8 @@ lives. With frame skip 4, one agent step is 4 emulator frames, so the video play
 
 The MP4 is encoded with imageio's bundled ffmpeg (``imageio-ffmpeg``: no system ffmpeg
 needed) into a temporary file that is renamed when complete. Frame width and height are kept
-multiples of 16, which H.264 encoders want (no silent resizing).
+multiples of 16, which H.264 encoders want (no silent resizing). An ``--out`` ending in ``.gif``
+is written as an animated GIF instead (:class:`AtomicGifWriter`), for a README.
 
 :func:`record_video` plays and writes with any env and actor (the training-time video callback
 uses it); :func:`record_target` is the ``record`` command's library side: it checks where the
@@ -37,6 +38,7 @@ from simple_game.envs import action_meanings
 from simple_game.errors import SimpleGameError
 from simple_game.evaluation import Target, open_session
 from simple_game.fsio import TEMP_SUFFIX
+from simple_game.gif import AtomicGifWriter
 from simple_game.outputs import check_writable_file
 
 if TYPE_CHECKING:
@@ -77,7 +79,7 @@ class Overlay:
             raise SimpleGameError(f"--scale: must be at least 1, got {scale}")
         self.scale = int(scale)
         self.label = label
-        self.font_size = 12 if scale < 3 else 15
+        self.font_size = {1: 8, 2: 12}.get(self.scale, 15)  # scale 1: the 160-pixel-wide strip
         self.font = ImageFont.load_default(size=self.font_size)
 
     def compose(self, screen: np.ndarray, lines: tuple[str, str]) -> np.ndarray:
@@ -88,12 +90,15 @@ class Overlay:
         canvas = Image.new("RGB", (width + pad_w, height + bar), (16, 16, 16))
         canvas.paste(Image.fromarray(big), (0, 0))
         draw = ImageDraw.Draw(canvas)
-        y = height + 3
-        draw.text((6, y), lines[0], fill=(235, 235, 235), font=self.font)
-        draw.text((6, y + self.font_size + 4), lines[1], fill=(255, 214, 102), font=self.font)
-        if self.label:
-            right = canvas.width - 6 - draw.textlength(self.label, font=self.font)
-            draw.text((right, y), self.label, fill=(140, 180, 255), font=self.font)
+        rows = (height + 3, height + 3 + self.font_size + 4)
+        draw.text((6, rows[0]), lines[0], fill=(235, 235, 235), font=self.font)
+        draw.text((6, rows[1]), lines[1], fill=(255, 214, 102), font=self.font)
+        if self.label:  # right-aligned on the first line it does not overlap; left out where none has room
+            left = canvas.width - 6 - draw.textlength(self.label, font=self.font)
+            for y, line in zip(rows, lines, strict=True):
+                if left >= 6 + draw.textlength(line, font=self.font) + 12:
+                    draw.text((left, y), self.label, fill=(140, 180, 255), font=self.font)
+                    break
         return np.asarray(canvas)
 
 
@@ -141,6 +146,23 @@ class AtomicVideoWriter:
             self._writer.close()
         with contextlib.suppress(OSError):
             self.tmp.unlink()
+
+
+GIF_MAX_BYTES = 2 * 1024**3  # a GIF is held in memory (1 byte per pixel) until it is written
+
+
+def open_video_writer(path: Path, fps: float, max_frames: int, frame_shape: tuple[int, int]) -> Any:
+    """An MP4 or GIF writer for ``path``, by its suffix; a GIF too long to hold in memory is refused."""
+    if Path(path).suffix.lower() != ".gif":
+        return AtomicVideoWriter(path, fps)
+    need = max_frames * frame_shape[0] * frame_shape[1]
+    if need > GIF_MAX_BYTES:
+        raise SimpleGameError(
+            f"{path}: a GIF of up to {max_frames:,} frames of {frame_shape[1]}x{frame_shape[0]} would hold "
+            f"{need / 1024**3:.1f} GB in memory (limit {GIF_MAX_BYTES / 1024**3:.0f}); "
+            "lower --max-steps or --scale, or write an .mp4"
+        )
+    return AtomicGifWriter(path, fps)
 
 
 RENDER_HINT = "recording needs an SB3 vector env made with render_mode='rgb_array' (not the ale_vector backend)"
@@ -221,7 +243,7 @@ def record_video(
     on_episode: Optional[OnEpisode] = None,
     on_step: Optional[OnStep] = None,
 ) -> VideoResult:
-    """Play up to ``episodes`` whole games (at most ``max_steps`` agent steps) and write an MP4.
+    """Play up to ``episodes`` whole games (at most ``max_steps`` agent steps) and write an MP4 (or a GIF).
 
     ``env`` must be a one-env evaluation vector env made with ``render_mode="rgb_array"``
     (``make_vec_env(cfg.env, training=False, n_envs=1, render_mode="rgb_array")``); ``act`` maps
@@ -236,7 +258,9 @@ def record_video(
     ale = _ale(env)
     overlay = Overlay(scale, label)
     fps = ATARI_FPS / frame_skip
-    writer = AtomicVideoWriter(out, fps)
+    screen_h, screen_w = 210 * scale, 160 * scale  # every ALE game's screen is 210x160
+    frame_shape = (screen_h + strip_height(scale), screen_w + (-screen_w) % MACRO_BLOCK)
+    writer = open_video_writer(out, fps, max_steps, frame_shape)
     try:
         scores, steps = _play(env, ale, act, overlay, writer, action_names, episodes, max_steps, on_episode, on_step)
         writer.commit()

@@ -3,6 +3,7 @@
     python -m simple_game.record runs/ppo_breakout_20250101-120000             # best checkpoint, 1 game
     python -m simple_game.record runs/<run> --checkpoint latest --episodes 3 --out breakout.mp4
     python -m simple_game.record runs/<run> --random --max-steps 600           # what random play looks like
+    python -m simple_game.record runs/<run> --scale 1 --max-steps 400 --out breakout.gif   # for a README
 
 The video shows the real 210x160 colour screen enlarged 3x (``--scale``), one frame per agent
 step (every 4th emulator frame, played at 15 fps = real time), with a strip below: game, step,
@@ -37,7 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="stop after this many agent steps (default: the config's video.max_steps)",
     )
-    parser.add_argument("--out", "-o", help="output .mp4 (default: <run>/videos/<checkpoint>_<timestamp>.mp4)")
+    parser.add_argument(
+        "--out",
+        "-o",
+        help="output .mp4, or .gif for an animated GIF (default: <run>/videos/<checkpoint>_<timestamp>.mp4)",
+    )
     common.add_acting_arguments(parser, games="game")
     parser.add_argument(
         "--scale", type=common.positive_int, default=3, help="enlarge the 210x160 screen this many times (default: 3)"
@@ -50,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 @common.cli_main
 def main(argv: Optional[list[str]] = None) -> int:
     args, options = common.parse_agent_args(build_parser(), argv)
-    if args.out and Path(args.out).suffix.lower() != ".mp4":
-        raise SimpleGameError(f"--out: {args.out!r} must end in .mp4")
+    if args.out and Path(args.out).suffix.lower() not in (".mp4", ".gif"):
+        raise SimpleGameError(f"--out: {args.out!r} must end in .mp4 or .gif")
 
     from simple_game.video import record_target
 
