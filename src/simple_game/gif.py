@@ -19,10 +19,12 @@ class AtomicGifWriter:
     """An animated GIF, for a README (GitHub plays GIFs inline, not MP4s), written whole at the end.
 
     GIF frames are palette images: each frame is reduced to its own 256-colour palette as it
-    arrives (an Atari screen has at most 128 colours, so only the strip's anti-aliased text is
-    approximated) and kept at one byte per pixel until :meth:`commit` writes the file to a
+    arrives and kept at one byte per pixel until :meth:`commit` writes the file to a
     temporary name and renames it. GIF delays are whole hundredths of a second, so 15 fps
-    becomes 70 ms a frame (14.3 fps, 5 % slower than the game).
+    becomes 70 ms a frame (14.3 fps, 5 % slower than the game). An Atari screen has at most 128
+    colours, but with the strip's anti-aliased text a frame has ~450: measured on Breakout,
+    Ms. Pac-Man and Seaquest frames, the screen comes out within 1 of 255 per channel, the text
+    within 15.
     """
 
     def __init__(self, path: Path, fps: float):
