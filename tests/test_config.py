@@ -512,7 +512,10 @@ EXPERIMENT_FILES = sorted(p for p in CONFIGS.glob("*.yaml") if not p.name.starts
 
 def test_every_shipped_config_is_covered() -> None:
     assert sorted(p.stem for p in EXPERIMENT_FILES) == sorted([*SHIPPED, "ppo_breakout_data"])
-    assert [p.name for p in CONFIGS.glob("collect_*.yaml")] == ["collect_breakout.yaml"]
+    assert sorted(p.name for p in CONFIGS.glob("collect_*.yaml")) == [
+        "collect_breakout.yaml",
+        "collect_breakout_shipped.yaml",
+    ]
 
 
 @pytest.mark.parametrize("path", EXPERIMENT_FILES, ids=[p.stem for p in EXPERIMENT_FILES])
@@ -523,9 +526,27 @@ def test_every_shipped_config_evaluates_greedy_with_epsilon_005(path: Path) -> N
     assert cfg.origin("eval.deterministic") == cfg.origin("eval.epsilon") == str(CONFIGS / "base" / "atari.yaml")
 
 
-def test_the_shipped_dataset_is_recorded_with_the_same_protocol() -> None:
-    cfg = load_collect_config(CONFIGS / "collect_breakout.yaml")
+@pytest.mark.parametrize("name", ["collect_breakout.yaml", "collect_breakout_shipped.yaml"])
+def test_the_shipped_dataset_is_recorded_with_the_same_protocol(name: str) -> None:
+    cfg = load_collect_config(CONFIGS / name)
     assert (cfg.sampling, cfg.epsilon) == ("epsilon", 0.05)
+
+
+def test_the_no_training_dataset_takes_every_tier_shipped_in_agents_breakout(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from simple_game.dataset import build_plan
+
+    monkeypatch.chdir(REPO)  # the config's paths are the README's: relative to the repository
+    plan = build_plan(load_collect_config(CONFIGS / "collect_breakout_shipped.yaml"), "collect_breakout_shipped.yaml")
+    shipped = json.loads((REPO / "agents" / "breakout" / "agents.json").read_text())["agents"]
+    levels = sorted(a["name"] for a in shipped if a["name"].startswith("skill_level_"))
+    assert [t.name for t in plan.tiers] == ["skill_level_0", *levels]
+    for tier in plan.tiers[1:]:
+        assert (
+            Path(tier.info["checkpoint"]).resolve().parent == (REPO / "agents" / "breakout" / "checkpoints").resolve()
+        )
+    assert (plan.env_cfg.game, plan.env_cfg.frame_stack) == ("breakout", 8)
 
 
 def test_an_old_run_config_without_epsilon_still_loads(tmp_path: Path) -> None:
