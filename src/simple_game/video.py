@@ -82,12 +82,16 @@ class Overlay:
         self.font_size = {1: 8, 2: 12}.get(self.scale, 15)  # scale 1: the 160-pixel-wide strip
         self.font = ImageFont.load_default(size=self.font_size)
 
+    def frame_shape(self, screen_shape: tuple[int, ...] = (210, 160)) -> tuple[int, int]:
+        """(height, width) of a composed frame: the enlarged screen, padded to 16, above the strip."""
+        height, width = screen_shape[0] * self.scale, screen_shape[1] * self.scale
+        return height + strip_height(self.scale, screen_shape[0]), width + (-width) % MACRO_BLOCK
+
     def compose(self, screen: np.ndarray, lines: tuple[str, str]) -> np.ndarray:
         big = np.repeat(np.repeat(screen, self.scale, axis=0), self.scale, axis=1)
-        height, width = big.shape[:2]
-        pad_w = (-width) % MACRO_BLOCK
-        bar = strip_height(self.scale, screen.shape[0])
-        canvas = Image.new("RGB", (width + pad_w, height + bar), (16, 16, 16))
+        height = big.shape[0]
+        frame_h, frame_w = self.frame_shape(screen.shape)
+        canvas = Image.new("RGB", (frame_w, frame_h), (16, 16, 16))
         canvas.paste(Image.fromarray(big), (0, 0))
         draw = ImageDraw.Draw(canvas)
         rows = (height + 3, height + 3 + self.font_size + 4)
@@ -151,7 +155,9 @@ class AtomicVideoWriter:
 GIF_MAX_BYTES = 2 * 1024**3  # a GIF is held in memory (1 byte per pixel) until it is written
 
 
-def open_video_writer(path: Path, fps: float, max_frames: int, frame_shape: tuple[int, int]) -> Any:
+def open_video_writer(
+    path: Path, fps: float, max_frames: int, frame_shape: tuple[int, int]
+) -> AtomicVideoWriter | AtomicGifWriter:
     """An MP4 or GIF writer for ``path``, by its suffix; a GIF too long to hold in memory is refused."""
     if Path(path).suffix.lower() != ".gif":
         return AtomicVideoWriter(path, fps)
@@ -190,7 +196,7 @@ def _play(
     ale: Any,
     act: Callable[[np.ndarray], np.ndarray],
     overlay: Overlay,
-    writer: AtomicVideoWriter,
+    writer: AtomicVideoWriter | AtomicGifWriter,
     action_names: list[str],
     episodes: int,
     max_steps: int,
@@ -258,9 +264,7 @@ def record_video(
     ale = _ale(env)
     overlay = Overlay(scale, label)
     fps = ATARI_FPS / frame_skip
-    screen_h, screen_w = 210 * scale, 160 * scale  # every ALE game's screen is 210x160
-    frame_shape = (screen_h + strip_height(scale), screen_w + (-screen_w) % MACRO_BLOCK)
-    writer = open_video_writer(out, fps, max_steps, frame_shape)
+    writer = open_video_writer(out, fps, max_steps, overlay.frame_shape())  # every ALE screen is 210x160
     try:
         scores, steps = _play(env, ale, act, overlay, writer, action_names, episodes, max_steps, on_episode, on_step)
         writer.commit()
