@@ -120,18 +120,18 @@ def install(timers: Timers) -> None:
     OnPolicyAlgorithm.collect_rollouts = timers.iteration(OnPolicyAlgorithm.collect_rollouts)  # type: ignore[method-assign]
 
 
-def run_sg(config: str, steps: int) -> None:
+def run_sg(config: str, steps: int, overrides: list[str]) -> None:
     from simple_game.config import load_config
     from simple_game.training.run import run_training
 
     with tempfile.TemporaryDirectory(prefix="sg_bench_") as tmp:
-        cfg = load_config(REPO / config, overrides=[f"total_timesteps={steps}"])
+        cfg = load_config(REPO / config, overrides=[*overrides, f"total_timesteps={steps}"])
         code = run_training(cfg, Path(tmp) / "runs", Path(tmp) / "experiments.md", progress_bar=False, config_text=None)
         if code != 0:
             raise SystemExit(f"training failed (exit {code})")
 
 
-def run_sb3(config: str, steps: int) -> None:
+def run_sb3(config: str, steps: int, overrides: list[str]) -> None:
     from simple_game.config import load_config
 
     model, _ = build_side("sb3", load_config(REPO / config))
@@ -154,11 +154,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=12, help="PPO iterations per side (the first is warm-up)")
     parser.add_argument("--config", default="configs/ppo_breakout.yaml", help="a PPO config (default: Breakout)")
     parser.add_argument("--side", choices=("sg", "sb3", "both"), default="both")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a config override for the sg side (repeatable)"
+    )
     args = parser.parse_args(argv)
 
     from simple_game.config import load_config
 
-    cfg = load_config(REPO / args.config)
+    cfg = load_config(REPO / args.config, overrides=args.set)
     if cfg.algo != "ppo":
         raise SystemExit(f"{args.config}: algo is {cfg.algo}; this bench times PPO iterations")
     per_iteration = int(cfg.hyperparams["n_steps"]) * cfg.env.n_envs
@@ -171,9 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     timers = Timers()
     install(timers)
-    for side in ("sg", "sb3") if args.side == "both" else (args.side,):
+    # sb3 first: simple-game's compute.heap_reuse is process-wide and would speed up what runs after it.
+    for side in ("sb3", "sg") if args.side == "both" else (args.side,):
         timers.iterations.clear()
-        (run_sg if side == "sg" else run_sb3)(args.config, steps)
+        (run_sg if side == "sg" else run_sb3)(args.config, steps, args.set)
         timers.close()
         print_table(side, timers.table(), per_iteration)
     print(f"\nload at the end {os.getloadavg()[0]:.2f}")

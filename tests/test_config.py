@@ -200,6 +200,15 @@ def test_bad_override() -> None:
         load_config(SMOKE, overrides=["env.n_envs=0"])
 
 
+def test_unquoted_on_and_off_are_switch_values_not_booleans(write_yaml) -> None:
+    # YAML 1.1 reads `off` as false; a user who writes `channels_last: off` means "off".
+    path = write_yaml("extends: @CONFIGS@/smoke.yaml\ncompute:\n  channels_last: off\n  compile: on\n")
+    cfg = load_config(path, overrides=["compute.heap_reuse=off"])
+    assert (cfg.compute.channels_last, cfg.compute.compile, cfg.compute.heap_reuse) == ("off", "on", "off")
+    with pytest.raises(ConfigError, match="compute.compile"):
+        load_config(path, overrides=["compute.compile=1"])
+
+
 def test_error_names_the_base_file_that_set_the_key(write_yaml, tmp_path: Path) -> None:
     (tmp_path / "base.yaml").write_text(f"extends: {CONFIGS}/smoke.yaml\nenv:\n  frame_stack: banana\n")
     path = write_yaml("extends: base.yaml\nseed: 1\n")

@@ -292,6 +292,7 @@ RUN_ONLY_SETTINGS = (
     "compute.threads",  # speed only (compute.bf16 changes the arithmetic, so it must match)
     "compute.channels_last",
     "compute.compile",
+    "compute.heap_reuse",
 )
 # total_timesteps is NOT run-only: learning-rate, clip-range and epsilon schedules are
 # functions of the budget, so 512 and 768 steps are two experiments even at step 100.

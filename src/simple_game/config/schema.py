@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator
 
 from simple_game.config.games import normalize_game
 from simple_game.config.hyperparams import algorithm_key
 from simple_game.config.loading import origin_of
 from simple_game.config.numbers import Float, Int
 from simple_game.config.schedules import SCHEDULABLE, schedule_to_yaml
+from simple_game.heap import heap_reuse_supported
 
 
 class _Strict(BaseModel):
@@ -163,13 +165,38 @@ class VideoConfig(_Strict):
     max_steps: Int = Field(default=4_500, gt=0, description="agent steps per video at most")
 
 
+def _yaml_switch(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted ``on``/``off`` (and yes/no, true/false) as a boolean."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return value
+
+
+# A three-way switch; ``channels_last: off`` means "off", not the boolean PyYAML makes of it.
+Switch = Annotated[Literal["auto", "on", "off"], BeforeValidator(_yaml_switch)]
+
+
 class ComputeConfig(_Strict):
     """Speed switches for the network; each has a safe default (see docs/performance.md)."""
 
-    channels_last: Literal["auto", "on", "off"] = "auto"
-    compile: Literal["auto", "on", "off"] = "auto"
+    channels_last: Switch = "auto"
+    compile: Switch = "auto"
     bf16: bool = False
     threads: Int = Field(default=0, ge=0, description="torch CPU threads; 0 = torch's default")
+    heap_reuse: Switch = Field(
+        default="auto",
+        description="keep freed memory for the next big allocation (glibc's malloc; auto = on where it is); "
+        "see simple_game/heap.py",
+    )
+
+    @field_validator("heap_reuse")
+    @classmethod
+    def _heap_reuse_possible(cls, value: str) -> str:
+        if value == "on" and not heap_reuse_supported():
+            raise ValueError(
+                f"'on' needs glibc's malloc (Linux), and this is {sys.platform}: use auto (on where possible) or off"
+            )
+        return value
 
 
 class ExperimentConfig(_Strict):
