@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from conftest import REPO, SMOKE, only_run_dir
+from simple_game.heap import heap_reuse_supported
 from tiny_runs import quiet_env, run_quiet
 
 pytestmark = pytest.mark.slow
@@ -94,7 +95,16 @@ def resumed(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     latest_after_interrupt = RunDirectory(run).latest_checkpoint()
     # how fast it runs may change on resume (a run started beside another, resumed alone)
-    second = run_quiet("simple_game.train", "--resume", str(run), "--no-progress", "--set", "compute.threads=1")
+    second = run_quiet(
+        "simple_game.train",
+        "--resume",
+        str(run),
+        "--no-progress",
+        "--set",
+        "compute.threads=1",
+        "--set",
+        "compute.heap_reuse=off",
+    )
     return {
         "run": run,
         "first_rc": proc.returncode,
@@ -123,6 +133,11 @@ def test_resume_finishes_exactly_at_budget(resumed: dict) -> None:
     assert summary["status"] == "finished" and summary["steps_done"] == BUDGET
     assert summary["started_at"] == resumed["interrupted"]["started_at"] and len(summary["resumed_at"]) == 1
     assert summary["compute"]["threads"] == "1" and "threads 1" in second.stdout
+    # heap reuse (glibc's malloc) was on for the first part, where it can be, and off after resuming
+    assert resumed["interrupted"]["compute"]["heap_reuse"] == (
+        "on" if heap_reuse_supported() else "off (auto: not glibc's malloc)"
+    )
+    assert summary["compute"]["heap_reuse"] == "off" and "heap_reuse off" in second.stdout
     assert yaml.safe_load((run / "config.yaml").read_text())["compute"]["threads"] == 1
     from stable_baselines3 import PPO
 

@@ -26,12 +26,14 @@ from simple_game.runs import RunDirectory, open_run_dir
 from simple_game.training.run import default_experiments_md, run_training
 
 # Keys ``--set`` may change when resuming: budget, bookkeeping, logging and where and how fast
-# it runs (device, CPU threads), never what the network learned from (algorithm, game, protocol,
-# hyperparameters, seed). Other compute switches stay: bf16 changes the numbers themselves.
+# it runs (device, CPU threads, where freed memory goes), never what the network learned from
+# (algorithm, game, protocol, hyperparameters, seed). Other compute switches stay: bf16 changes
+# the numbers themselves.
 RESUME_SAFE_KEYS = (
     "total_timesteps",
     "device",
     "compute.threads",
+    "compute.heap_reuse",
     "eval",
     "checkpoint",
     "logging",
