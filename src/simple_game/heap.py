@@ -5,8 +5,9 @@ glibc serves every request above its mmap threshold, at most 32 MB on 64-bit Lin
 page-faults its way through freshly zeroed pages again (PyTorch's blocks 4 KB at a time: 14,000
 faults for 58 MB). A PPO minibatch of 256 observations of 8 stacked 84x84 frames is 58 MB in
 float32, and SB3 and PyTorch allocate several such arrays per minibatch (the numpy gather,
-its tensor copy, ``obs / 255``, the NHWC copy). Measured here (docs/performance.md, "Heap reuse"), ``x / 255`` on such a tensor took
-65 ms with a fresh mapping and 20 ms from a reused heap, and PPO's ``train()`` took 1.4x as long.
+its tensor copy, ``obs / 255``, the NHWC copy). Measured here (docs/performance.md, "Heap
+reuse"), ``x / 255`` on such a tensor took 65 ms with a fresh mapping and 20 ms from a reused
+heap, and PPO's ``train()`` took 1.4x as long.
 Frame stack 4 (29 MB) stays under the threshold: glibc already reuses those blocks, and the
 switch measured neither faster nor slower there.
 
