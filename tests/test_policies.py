@@ -55,3 +55,30 @@ def test_exported() -> None:
 def test_too_small_image_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="too small"):
         SimpleNatureCNN(_space(4, 20))
+
+
+@pytest.mark.parametrize(
+    "config",
+    ["ppo_breakout.yaml", "a2c_breakout.yaml", "dqn_breakout.yaml", "qrdqn_breakout.yaml"],
+)
+def test_shipped_configs_build_the_nature_network(config: str) -> None:
+    """The heads read the 512 features directly, tensor for tensor the network plain SB3 builds with NatureCNN.
+
+    SB3 adds [64, 64] hidden layers for any extractor but its own NatureCNN; base/atari.yaml says net_arch: [].
+    """
+    from conftest import CONFIGS
+    from simple_game.agents import build_model
+    from simple_game.config import algorithm_class, load_config
+    from simple_game.envs import make_train_env
+
+    small = {"ppo": ["hyperparams.batch_size=64"], "a2c": [], "dqn": ["hyperparams.buffer_size=100"]}
+    sets = ["env.n_envs=1", *small[config.split("_")[0].replace("qr", "")]]
+    cfg = load_config(CONFIGS / config, overrides=sets)
+    env = make_train_env(cfg.env, 0)
+    try:
+        ours = build_model(cfg, env, "cpu").policy.state_dict()
+        extra = {"buffer_size": 100} if "dqn" in config else {}
+        plain = algorithm_class(cfg.algo)("CnnPolicy", env, device="cpu", **extra).policy.state_dict()
+    finally:
+        env.close()
+    assert {k: v.shape for k, v in ours.items()} == {k: v.shape for k, v in plain.items()}
