@@ -375,3 +375,28 @@ def test_collect_tiers_from_elsewhere(made: dict[str, Path], tmp_path: Path) -> 
     assert [t["algo"] for t in manifest["tiers"]] == [None, "ppo", "ppo", "dqn"]
     verify = run_offline("simple_game.collect", "verify", str(data), cache=made["hub_cache"])
     assert verify.returncode == 0, verify.stdout[-3000:]
+
+
+def _policy_weights(path: Path) -> dict[str, torch.Tensor]:
+    """An SB3 zip's network tensors, read from its ``policy.pth`` (no class, no schedules)."""
+    with zipfile.ZipFile(path) as archive:
+        return torch.load(io.BytesIO(archive.read("policy.pth")), map_location="cpu")
+
+
+def test_fine_tune_a_hub_agent(made: dict[str, Path], tmp_path: Path) -> None:
+    """``init_from: hf://...``: the Zoo's NatureCNN network is the new run's first network (learning rate 0 keeps it)."""
+    config = tmp_path / "fine_tune.yaml"
+    config.write_text(
+        f"extends: {made['breakout_config']}\ninit_from: {{agent: 'hf://{REPO_ID}'}}\ntotal_timesteps: 128\n"
+        "eval: {freq: 0}\ncheckpoint: {freq: 128}\nhyperparams: {learning_rate: 0.0}\n"
+    )
+    runs = tmp_path / "runs"
+    proc = run_offline(
+        "simple_game.train", "--config", str(config), "--runs-dir", str(runs), "--no-progress", cache=made["hub_cache"]
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-2000:]
+    (run,) = [p for p in runs.iterdir() if p.is_dir()]
+    started, agent = _policy_weights(run / "checkpoints" / "step_128.zip"), _policy_weights(made["zoo_zip"])
+    assert started.keys() == agent.keys()
+    assert all(torch.equal(started[k], agent[k]) for k in agent)
+    assert json.loads((run / "summary.json").read_text())["init_from"]["agent"] == f"hf://{REPO_ID}"

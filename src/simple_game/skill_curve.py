@@ -7,6 +7,10 @@ its checkpoint ``skill_level_<k>.zip`` records the step and the run's training t
 scores against both axes, since "how many steps" says how sample-efficient the recipe is and
 "how many hours" what it costs on this machine.
 
+A run warm-started from another agent (``init_from:``) began with that agent's training behind
+it: its steps axis and tier steps count the agent's steps too (``summary.json`` records them),
+while its hours are this run's own.
+
 ``simple-game report --skill-curves`` draws it for every run it reports that sets
 ``milestones.thresholds``.
 """
@@ -37,15 +41,28 @@ class TierReach:
     step: Optional[int] = None
     hours: Optional[float] = None
     mean: Optional[float] = None
+    steps_before: int = 0  # a warm start's: the steps of the agent the run began from
+
+    @property
+    def total_steps(self) -> Optional[int]:
+        """Agent steps to the tier, the warm start's included."""
+        return None if self.step is None else self.step + self.steps_before
+
+
+def steps_before(run: RunDirectory) -> int:
+    """The training steps of the agent a warm-started run began from (0 for a run from scratch)."""
+    record = run.read_summary().get("init_from") or {}
+    step = record.get("step") if isinstance(record, dict) else None
+    return int(step) if isinstance(step, int) else 0
 
 
 def tiers_reached(run: RunDirectory, thresholds: list[float]) -> list[TierReach]:
     """Each tier of ``thresholds`` with the step and hours its checkpoint records."""
-    tiers = []
+    tiers, before = [], steps_before(run)
     for level, threshold in enumerate(thresholds, start=1):
         path = run.skill_path(level)
         if not path.is_file():
-            tiers.append(TierReach(level, threshold))
+            tiers.append(TierReach(level, threshold, steps_before=before))
             continue
         meta = read_checkpoint_metadata(path)
         wall = meta.get("wall_time_s")
@@ -56,6 +73,7 @@ def tiers_reached(run: RunDirectory, thresholds: list[float]) -> list[TierReach]
                 int(meta["step"]) if meta.get("step") is not None else None,
                 float(wall) / 3600 if wall is not None else None,
                 meta.get("rolling_mean_score"),
+                before,
             )
         )
     return tiers
@@ -77,12 +95,12 @@ def plot_skill_curve(run: RunDirectory, thresholds: list[float], out: Path, titl
         raise SimpleGameError(f"{run.progress_csv}: no training score yet")
     steps, seconds, score = (list(c) for c in zip(*rows, strict=True))
     evals = read_csv_columns(run.eval_csv, required=("timesteps", "mean_score")) if run.eval_csv.is_file() else {}
-    tiers = tiers_reached(run, thresholds)
+    tiers, before = tiers_reached(run, thresholds), steps_before(run)
 
     fig = Figure(figsize=(11, 4.2))
     by_steps, by_hours = fig.subplots(1, 2, sharey=True)
     for ax, x_train, x_of in (
-        (by_steps, steps, lambda at: at),
+        (by_steps, [s + before for s in steps], lambda at: [a + before for a in at]),
         (by_hours, [t / 3600 for t in seconds], lambda at: _hours_at(steps, seconds, at)),
     ):
         ax.plot(x_train, score, color="tab:blue", alpha=0.8, label="training: mean of recent whole games")
@@ -91,12 +109,15 @@ def plot_skill_curve(run: RunDirectory, thresholds: list[float], out: Path, titl
         for tier in tiers:
             ax.axhline(tier.threshold, color="grey", ls="--", lw=0.8)
             if tier.step is not None:
-                x = tier.step if ax is by_steps else (tier.hours or x_of([tier.step])[0])
+                x = tier.total_steps if ax is by_steps else (tier.hours or _hours_at(steps, seconds, [tier.step])[0])
                 ax.plot([x], [tier.threshold], "*", color="tab:red", ms=12)
                 ax.annotate(f"tier {tier.level}", (x, tier.threshold), textcoords="offset points", xytext=(5, 4))
         ax.grid(alpha=0.3)
     steps_axis(by_steps)
-    by_hours.set_xlabel("wall-clock hours of training")
+    if before:
+        by_steps.axvline(before, color="tab:green", lw=0.8)
+        by_steps.set_xlabel(f"agent steps (from {before:,}: the agent this run was warm-started from)")
+    by_hours.set_xlabel("wall-clock hours of training" + (" (this run's)" if before else ""))
     by_steps.set_ylabel("score per game (raw)")
     by_steps.legend(loc="upper left", fontsize=8)
     fig.suptitle(title, fontsize=10)
@@ -111,7 +132,12 @@ def describe(tiers: list[TierReach]) -> list[str]:
             lines.append(f"tier {t.level} (>= {t.threshold:g}): not reached yet")
         else:
             hours = f"{t.hours:.1f} h" if t.hours is not None else "? h"
-            lines.append(f"tier {t.level} (>= {t.threshold:g}): {t.step:,} steps, {hours} of training")
+            if t.steps_before:
+                start = f" ({t.steps_before:,} of the agent it started from + {t.step:,} here)"
+                hours += " of training in this run"
+            else:
+                start, hours = "", hours + " of training"
+            lines.append(f"tier {t.level} (>= {t.threshold:g}): {t.total_steps:,} steps{start}, {hours}")
     return lines
 
 

@@ -199,6 +199,19 @@ class ComputeConfig(_Strict):
         return value
 
 
+class InitFromConfig(_Strict):
+    """A new run whose network starts as a trained agent's (:mod:`simple_game.training.warm_start`)."""
+
+    agent: str = Field(
+        ...,
+        min_length=1,
+        description="what evaluate accepts: a run directory, a .zip, an RL Zoo run folder, hf://org/repo",
+    )
+    checkpoint: Optional[str] = Field(
+        default=None, description="in a run or Zoo folder: latest, best (default), step_N, skill_level_K"
+    )
+
+
 class ExperimentConfig(_Strict):
     """A whole experiment: data flows config -> envs -> agent -> callbacks -> run directory."""
 
@@ -216,6 +229,9 @@ class ExperimentConfig(_Strict):
     milestones: MilestoneConfig = Field(default_factory=MilestoneConfig)
     video: VideoConfig = Field(default_factory=VideoConfig)
     compute: ComputeConfig = Field(default_factory=ComputeConfig)
+    init_from: Optional[InitFromConfig] = Field(
+        default=None, description="start from a trained agent's weights instead of random ones (fine-tuning)"
+    )
     track: Optional[str] = Field(
         default=None,
         pattern=r"^[A-Za-z0-9_-]+$",
@@ -274,8 +290,9 @@ class ExperimentConfig(_Strict):
         """The resolved config as plain YAML data (what ``runs/<exp>/config.yaml`` holds)."""
         data = self.model_dump(mode="python")
         data["hyperparams"] = {k: schedule_to_yaml(v) if k in SCHEDULABLE else v for k, v in self.hyperparams.items()}
-        if data.get("track") is None:  # written only by configs that name a track (docs/dqn.md)
-            data.pop("track", None)
+        for key in ("track", "init_from"):  # written only by configs that set them
+            if data.get(key) is None:
+                data.pop(key, None)
         return data
 
 

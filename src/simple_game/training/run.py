@@ -12,7 +12,6 @@ interrupted, diverged, a user error, a crash) is decided in one place,
 from __future__ import annotations
 
 import importlib.util
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +37,7 @@ from simple_game.outputs import check_writable_dir, check_writable_file
 from simple_game.runlock import held_for_training
 from simple_game.runs import RunDirectory, new_run_dir
 from simple_game.training.outcome import FINISHED, Outcome, attempt
+from simple_game.training.refusal import refusal_message
 from simple_game.training.setup import (
     TrainingCallbacks,
     TrainingEnvs,
@@ -46,6 +46,7 @@ from simple_game.training.setup import (
     make_callbacks,
 )
 from simple_game.training.summary import RunSummary, Stopwatch, describe_speed, record_end, start_summary
+from simple_game.training.warm_start import WarmStart, warm_start
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -77,13 +78,13 @@ def run_training(
     console, device, resuming = training_console(), resolve_device(cfg.device), resume_from is not None
     _check_outputs(cfg, runs_root, experiments_md, run)
     _print_header(console, cfg, device)
-    envs, model, compute = _prepare(console, cfg, device, run, resume_from, schedules)
+    envs, model, compute, started = _prepare(console, cfg, device, run, resume_from, schedules)
     run = _open_run(cfg, runs_root, config_text, run, envs)  # only now: a refused start leaves no folder
     # train --resume holds the lock already, taken before it read the config and the checkpoint.
     with held_for_training(run.path, already_held=resuming, on_refused=envs.close):
         console.print(f"run directory: {run.path}   (tensorboard --logdir {runs_root})")
         start_step = int(model.num_timesteps)
-        summary, clock = start_summary(cfg, run, device, start_step, compute, resuming)
+        summary, clock = start_summary(cfg, run, device, start_step, compute, resuming, started)
         callbacks, learn_callbacks, bar = _connect(
             cfg, run, envs, console, model, clock, progress_bar, resuming, extras
         )
@@ -192,19 +193,24 @@ def _prepare(
     run: Optional[RunDirectory],
     resume_from: Optional[Path],
     schedules: str,
-) -> tuple[TrainingEnvs, BaseAlgorithm, dict[str, str]]:
-    """The envs, the model (built, or loaded to resume) and its compute settings, for a run whose
-    folder may not exist yet: what SB3 or torch refuses stops the start here, before anything is written."""
+) -> tuple[TrainingEnvs, BaseAlgorithm, dict[str, str], Optional[WarmStart]]:
+    """The envs, the model (built, warm-started or loaded to resume), its compute settings and where a warm
+    start came from, for a run whose folder may not exist yet: what SB3 or torch refuses (or an ``init_from``
+    that does not fit) stops the start here, before anything is written."""
     for warning in cfg.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     envs = TrainingEnvs.open(cfg)
     try:
         check_replay_fits(cfg, envs.train, console)  # SB3's load allocates a fresh buffer too
+        started = None
         if run is None or resume_from is None:
             model = _build(cfg, envs.train, device)
+            started = warm_start(cfg, model, envs.train, device)
+            if started is not None:
+                console.print(started.describe(), highlight=False)
         else:
             model = build_or_resume_model(cfg, envs.train, device, run, resume_from, console, schedules=schedules)
-        return envs, model, _apply_compute(console, model, cfg, device)
+        return envs, model, _apply_compute(console, model, cfg, device), started
     except BaseException:
         envs.close()
         raise
@@ -219,48 +225,6 @@ def _build(cfg: ExperimentConfig, env: VecEnv, device: str) -> BaseAlgorithm:
         if isinstance(refused, (ValueError, TypeError, AssertionError)):
             raise SimpleGameError(refusal_message(cfg, refused)) from None
         raise
-
-
-def refusal_message(cfg: ExperimentConfig, exc: BaseException) -> str:
-    """``--set: hyperparams.batch_size: PPO refused 1: `batch_size` must be greater than 1 ...``.
-
-    SB3's and torch's messages do not always name the key: the config keys they mention are
-    found by name (``learning rate`` is ``learning_rate``); when none is, the message names
-    ``hyperparams`` and the files (or ``--set``) its values came from.
-    """
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    algo, keys = cfg.algo.upper(), _keys_named_in(reason, cfg)
-    if len(keys) == 1:
-        value = _value_at(cfg, keys[0])
-        shown = f" {value}" if isinstance(value, (int, float, str)) else " the value"
-        return f"{cfg.where(keys[0])}: {algo} refused{shown}: {reason}"
-    if keys:
-        return f"{'; '.join(cfg.where(k) for k in keys)}: {algo} refused these values: {reason}"
-    origins = sorted({cfg.origin(f"hyperparams.{k}") for k in cfg.hyperparams} or {cfg.origin("hyperparams")})
-    return f"{', '.join(origins)}: hyperparams: {algo} refused the configuration: {reason}"
-
-
-def _keys_named_in(message: str, cfg: ExperimentConfig) -> list[str]:
-    """The config keys ``message`` mentions (``batch_size``, ``learning rate``), in the order it does."""
-    candidates = [f"hyperparams.{k}" for k in cfg.hyperparams] + ["env.n_envs"]
-    policy_kwargs = cfg.hyperparams.get("policy_kwargs")
-    if isinstance(policy_kwargs, dict):
-        candidates += [f"hyperparams.policy_kwargs.{k}" for k in policy_kwargs]
-    found: dict[str, int] = {}
-    for key in candidates:
-        name = key.rsplit(".", 1)[-1].lower()
-        for form in {name, name.replace("_", " ")}:
-            hit = re.search(rf"(?<![a-z0-9_]){re.escape(form)}(?![a-z0-9_])", message.lower())
-            if hit:
-                found[key] = min(found.get(key, hit.start()), hit.start())
-    return sorted(found, key=found.__getitem__)
-
-
-def _value_at(cfg: ExperimentConfig, key: str) -> object:
-    value: object = cfg.to_yaml_dict()
-    for part in key.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
 
 
 def _open_run(

@@ -21,13 +21,16 @@ import datetime as _dt
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from simple_game import __version__
 from simple_game.checkpoints import read_checkpoint_metadata
 from simple_game.config import ExperimentConfig
 from simple_game.errors import SimpleGameError
 from simple_game.runs import RunDirectory
+
+if TYPE_CHECKING:
+    from simple_game.training.warm_start import WarmStart
 
 # Written once the run has ended (with ``finished_at``); absent while it is running.
 END_KEYS = (
@@ -67,6 +70,7 @@ class RunSummary:
     simple_game_version: str
     compute: dict[str, str]
     track: Optional[str] = None
+    init_from: Optional[dict[str, Any]] = None
     resumed_at: Optional[list[str]] = None
     budgets: Optional[list[int]] = None
     wall_time_s: Optional[float] = None
@@ -85,7 +89,7 @@ class RunSummary:
         data = asdict(self)
         for key in _SESSION_KEYS:
             del data[key]
-        for key in ("track", "resumed_at", "budgets"):
+        for key in ("track", "init_from", "resumed_at", "budgets"):
             if data[key] is None:
                 del data[key]
         if self.finished_at is None:
@@ -101,9 +105,17 @@ def _now() -> str:
 
 
 def start_summary(
-    cfg: ExperimentConfig, run: RunDirectory, device: str, step: int, compute: dict[str, str], resuming: bool
+    cfg: ExperimentConfig,
+    run: RunDirectory,
+    device: str,
+    step: int,
+    compute: dict[str, str],
+    resuming: bool,
+    started: Optional[WarmStart] = None,
 ) -> tuple[RunSummary, Stopwatch]:
-    """The ``running`` summary, and a stopwatch that continues the earlier sessions' wall time."""
+    """The ``running`` summary, and a stopwatch that continues the earlier sessions' wall time.
+
+    ``started``: the agent a warm-started run's network came from (kept when the run resumes)."""
     now = _now()
     prior = run.read_summary() if resuming else {}
     previous_s = _previous_wall_time(run, prior) if resuming else 0.0
@@ -123,6 +135,7 @@ def start_summary(
         simple_game_version=__version__,
         compute=compute,
         track=cfg.track,
+        init_from=started.record() if started is not None else prior.get("init_from"),
         resumed_at=list(prior.get("resumed_at") or []) + [now] if resuming else None,
         budgets=_budgets(prior, cfg.total_timesteps) if resuming else None,
         session_start_step=step,
