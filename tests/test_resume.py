@@ -198,3 +198,11 @@ def test_resume_errors(resumed: dict, tmp_path: Path, capsys: pytest.CaptureFixt
         "--resume", str(resumed["run"]), "--set", "hyperparams.n_steps=32"
     )
     assert "cannot be changed when resuming" in error("--resume", str(resumed["run"]), "--set", "compute.bf16=true")
+
+
+def test_resume_help_names_every_key_set_may_change() -> None:
+    from simple_game.cli.train import build_parser
+    from simple_game.training.resume import RESUME_SAFE_KEYS
+
+    help_text = " ".join(build_parser().format_help().split())
+    assert all(key in help_text for key in RESUME_SAFE_KEYS), help_text

@@ -37,8 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="RUN_DIR",
         help=(
             "continue runs/<experiment> from its latest checkpoint "
-            "(uses its saved config; --set may change only budget, device, compute.threads, "
-            "eval, checkpoint, logging, video)"
+            "(uses its saved config; --set may change only total_timesteps, device, compute.threads, "
+            "compute.heap_reuse, eval, checkpoint, logging, video, milestones)"
         ),
     )
     parser.add_argument(
