@@ -100,6 +100,42 @@ def test_shipping_again_keeps_the_readme_text_and_the_other_agents(run: Path, tm
     assert run_quiet("simple_game", "agents", "verify", str(out)).returncode == 0
 
 
+def test_a_run_warm_started_from_a_shipped_agent_ships_as_the_folders_next_run(run: Path, tmp_path: Path) -> None:
+    out = tmp_path / "agents"
+    ship = ("simple_game", "agents", "ship")
+    assert run_quiet(*ship, str(run), "--out", str(out), "--checkpoints", "step_128", "--episodes", "0").returncode == 0
+    config = tmp_path / "carry_on.yaml"
+    config.write_text(
+        f"extends: {REPO / 'configs' / 'smoke.yaml'}\ninit_from: {{agent: {out}, checkpoint: step_128}}\n"
+        "total_timesteps: 128\neval: {freq: 128}\ncheckpoint: {freq: 128}\n"
+    )
+    runs = tmp_path / "runs"
+    proc = run_quiet("simple_game.train", "--config", str(config), "--runs-dir", str(runs), "--no-progress")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (carried,) = list(runs.glob("carry_on_*"))
+
+    # its step_128 would replace the earlier run's agent: refused, nothing written
+    proc = run_quiet(*ship, str(carried), "--out", str(out), "--checkpoints", "step_128", "--episodes", "0")
+    assert proc.returncode == 2 and "step_128 already shipped from an earlier run" in proc.stderr, proc.stderr
+    assert json.loads((out / "agents.json").read_text())["run"] == run.name
+
+    proc = run_quiet(*ship, str(carried), "--out", str(out), "--episodes", "0")  # default: best (step_128 is taken)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    index = json.loads((out / "agents.json").read_text())
+    assert index["runs"] == [run.name, carried.name] and index["run"] == carried.name
+    by_name = {a["name"]: a for a in index["agents"]}
+    assert by_name["step_128"]["source"] == f"{run.name}/checkpoints/step_128.zip"
+    assert by_name["best"]["source"].startswith(f"{carried.name}/") and by_name["best"]["steps_before"] == 128
+    readme = (out / "README.md").read_text()
+    assert f"| `checkpoints/best.zip` | {128 + by_name['best']['step']:,} |" in readme
+    assert f"Made from runs `{run.name}`, then `{carried.name}`" in readme
+    # the earlier run's logs are kept, the folder's own are the new run's
+    assert (out / "earlier" / run.name / "config.yaml").read_bytes() == (run / "config.yaml").read_bytes()
+    assert (out / "config.yaml").read_bytes() == (carried / "config.yaml").read_bytes()
+    assert run_quiet(*ship[:2], "verify", str(out)).returncode == 0
+    assert len(_scores(str(out), tmp_path, "--checkpoint", "step_128")) == 2
+
+
 def test_bad_input_is_one_line_and_writes_nothing(run: Path, tmp_path: Path) -> None:
     out = tmp_path / "agents"
     proc = run_quiet("simple_game", "agents", "ship", str(run), "--out", str(out), "--checkpoints", "skill_level_3")

@@ -11,6 +11,11 @@ the run's ``progress.csv``, ``eval.csv`` and ``summary.json``), so ``evaluate``,
 skill_level_1``. ``agents.json`` lists every file with its sha256 and its score over whole games
 under the evaluation protocol; the README's table is written from it, between two markers, so
 the hand-written text around it survives a new ``ship``.
+
+A folder may grow over several runs: a run warm-started (``init_from:``) from one of its agents
+ships into it as the folder's next run. Its agents join the earlier ones, its logs take the top
+level, the earlier run's logs move to ``earlier/<run>/``, and its agents' training steps count
+the steps of the agent it started from (``agents.json``: ``steps_before``).
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class ShippedAgent:
     step: Optional[int]
     wall_time_s: Optional[float]
     score: Optional[dict[str, Any]]  # episodes, mean, std, median, min, max, seed, epsilon (None: not evaluated)
+    steps_before: Optional[int] = None  # a warm-started run's: the steps of the agent it started from
 
 
 def policy_only(source: Path, dest: Path, algo: str, metadata: dict[str, Any]) -> None:
@@ -137,15 +143,22 @@ def _ship(
     force: bool,
     on_agent: Optional[Callable[[ShippedAgent], None]],
 ) -> list[ShippedAgent]:
-    names = list(names) if names else default_names(run)
-    sources = {name: run.resolve_checkpoint(name) for name in names}  # every name checked before a write
     index = read_index(out)
-    if index and index.get("run") != run.name and not force:
+    agents, runs, before = _lineage(run, out, index, force)
+    earlier = {n for n, a in agents.items() if not a["source"].startswith(f"{run.name}/")}
+    names = list(names) if names else [n for n in default_names(run) if n not in earlier]
+    if not names:
+        raise SimpleGameError(f"{run.path}: every agent it has is already shipped in {out} from an earlier run")
+    taken = [n for n in names if n in earlier]
+    if taken and not force:
         raise SimpleGameError(
-            f"{out}: holds agents of run {index.get('run')}, not {run.name}; ship into another folder or pass --force"
+            f"{out}: {', '.join(taken)} already shipped from an earlier run ({agents[taken[0]]['source']}); "
+            "pick other --checkpoints or pass --force to replace"
         )
-    agents = {a["name"]: a for a in index.get("agents", [])} if index.get("run") == run.name else {}
+    sources = {name: run.resolve_checkpoint(name) for name in names}  # every name checked before a write
     algo = str(read_checkpoint_metadata(next(iter(sources.values()))).get("algo") or _run_algo(run))
+    if index and index["run"] != run.name and runs:
+        _keep_earlier_run_files(out, index["run"])
     _copy_run_files(run, out)
     for name, source in sources.items():
         dest = out / "checkpoints" / f"{name}.zip"
@@ -162,12 +175,14 @@ def _ship(
             step=meta.get("step"),
             wall_time_s=meta.get("wall_time_s"),
             score=_score(evaluate(dest)) if evaluate is not None else None,
+            steps_before=before,
         )
         agents[name] = asdict(agent)
         if on_agent is not None:
             on_agent(agent)
     ordered = sorted(agents.values(), key=lambda a: _order(a["name"]))
-    index = {"run": run.name, "algo": algo, "game": run.read_summary().get("game"), "agents": ordered}
+    runs += [] if run.name in runs else [run.name]
+    index = {"run": run.name, "runs": runs, "algo": algo, "game": run.read_summary().get("game"), "agents": ordered}
     atomic_write_json(out / INDEX_NAME, index)
     write_readme(out, index)
     return [ShippedAgent(**a) for a in ordered]
@@ -187,6 +202,41 @@ def _check_out(out: Path, run: RunDirectory) -> None:
             f"--out {out}: already holds a run's files ({', '.join(p.name for p in ours if p.exists())}) and no "
             f"{INDEX_NAME}: it is not a folder of shipped agents; ship into a new one"
         )
+
+
+def _lineage(
+    run: RunDirectory, out: Path, index: dict[str, Any], force: bool
+) -> tuple[dict[str, dict[str, Any]], list[str], Optional[int]]:
+    """The agents kept in ``out``, its runs so far, and the training steps behind the agent ``run`` began from.
+
+    ``out`` may hold this run's agents, or those of a run this one was warm-started from (the
+    folder's next run); another run's folder is refused unless ``force``, which starts it over.
+    """
+    started = _started_from(run)
+    parent = next((a for a in index.get("agents", []) if a["sha256"] == started.get("sha256")), None)
+    # Over a chain of runs the steps behind an agent add up.
+    before = (parent["step"] or 0) + (parent.get("steps_before") or 0) if parent else started.get("step")
+    if not index or not (index.get("run") == run.name or parent is not None):
+        if index and not force:
+            raise SimpleGameError(
+                f"{out}: holds agents of run {index.get('run')}, not {run.name} (nor of a run warm-started "
+                "from one of them); ship into another folder or pass --force"
+            )
+        return {}, [], before
+    return {a["name"]: a for a in index["agents"]}, list(index.get("runs") or [index["run"]]), before
+
+
+def _started_from(run: RunDirectory) -> dict[str, Any]:
+    """The agent a warm-started run began from (summary.json's ``init_from``; empty for a run from scratch)."""
+    record = run.read_summary().get("init_from")
+    return record if isinstance(record, dict) else {}
+
+
+def _keep_earlier_run_files(out: Path, earlier: str) -> None:
+    """The folder's run files, copied to ``earlier/<run>/`` before the next run's replace them."""
+    for name in RUN_FILES:
+        if (out / name).is_file():
+            atomic_write_bytes(out / "earlier" / earlier / name, (out / name).read_bytes())
 
 
 def _copy_run_files(run: RunDirectory, out: Path) -> None:
@@ -248,7 +298,7 @@ def render_table(index: dict[str, Any]) -> str:
             if score
             else "not evaluated"
         )
-        steps = f"{a['step']:,}" if a.get("step") is not None else "?"
+        steps = f"{a['step'] + (a.get('steps_before') or 0):,}" if a.get("step") is not None else "?"
         hours = f"{a['wall_time_s'] / 3600:.1f} h" if a.get("wall_time_s") is not None else "?"
         rows.append(f"| `{a['file']}` | {steps} | {hours} | {played} | {a['bytes'] / 1e6:.1f} MB | `{a['sha256']}` |")
     scored = [a for a in index["agents"] if a.get("score")]
@@ -260,7 +310,16 @@ def render_table(index: dict[str, Any]) -> str:
             f"reproduce one with `simple-game evaluate <this folder> --checkpoint <agent> --episodes "
             f"{s['episodes']} --seed {s['seed']}`."
         )
-    lines += [f"Made from run `{index['run']}` ({index['algo']}).", "", TABLE_END]
+    runs = index.get("runs") or [index["run"]]
+    if len(runs) > 1:
+        made = (
+            f"Made from runs {', then '.join(f'`{r}`' for r in runs)} ({index['algo']}), each warm-started from an "
+            "agent of the one before; training steps count the steps behind that agent (logs of earlier runs in "
+            "`earlier/`)."
+        )
+    else:
+        made = f"Made from run `{index['run']}` ({index['algo']})."
+    lines += [made, "", TABLE_END]
     return "\n".join(lines)
 
 
