@@ -75,6 +75,12 @@ def test_the_new_run_starts_with_the_agents_network(source_run: Path, write_yaml
         "tier 1 (>= 1e+09): 1,256 steps (256 of the agent it started from + 1,000 here), 0.5 h of training in this run"
     ]
 
+    # a resumed warm-started run goes on from its own checkpoint and still says where it began
+    proc = run_quiet("simple_game.train", "--resume", str(run), "--set", "total_timesteps=256", "--no-progress")
+    assert proc.returncode == 0 and "network initialised" not in proc.stdout, proc.stderr[-2000:]
+    resumed = json.loads((run / "summary.json").read_text())
+    assert resumed["steps_done"] == 256 and resumed["init_from"] == record
+
     # control: the same config without init_from starts from random weights, not the agent's
     _train(_config(write_yaml, "", name="cold.yaml"), tmp_path / "cold", [])
     fresh = _weights(only_run_dir(tmp_path / "cold") / "checkpoints" / "step_128.zip")
