@@ -93,8 +93,9 @@ def test_the_new_run_starts_with_the_agents_network(source_run: Path, write_yaml
         ("init_from:\n  agent: no/such/run", "", "init_from: no/such/run: no such run directory or checkpoint"),
         ("init_from:\n  agent: @RUN@\n  checkpoint: latest", "env:\n  frame_stack: 2\n", "frame_stack"),
         ("init_from:\n  agent: @RUN@\n  checkpoint: latest", "A2C", "is a ppo agent, but this config trains a2c"),
+        ("init_from:\n  agent: @RUN@\n  checkpoint: bogus", "", "init_from: checkpoint: unknown 'bogus' (allowed:"),
     ],
-    ids=["missing", "frame-stack", "algorithm"],
+    ids=["missing", "frame-stack", "algorithm", "checkpoint-name"],
 )
 def test_an_agent_that_does_not_fit_is_one_line_and_no_run(
     source_run: Path, write_yaml, tmp_path: Path, init_from: str, extra: str, expected: str
@@ -109,3 +110,10 @@ def test_an_agent_that_does_not_fit_is_one_line_and_no_run(
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert f"{config}: init_from" in lines[0] and expected in lines[0], lines[0]
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_a_bare_path_is_the_agent(write_yaml) -> None:
+    from simple_game.config import load_config
+
+    cfg = load_config(write_yaml("extends: @CONFIGS@/smoke.yaml\ninit_from: runs/some_run\n"))
+    assert cfg.init_from is not None and (cfg.init_from.agent, cfg.init_from.checkpoint) == ("runs/some_run", None)

@@ -251,6 +251,11 @@ class ExperimentConfig(_Strict):
     def _known_algo(cls, value: str) -> str:
         return algorithm_key(value)
 
+    @field_validator("init_from", mode="before")
+    @classmethod
+    def _agent_alone(cls, value: Any) -> Any:
+        return {"agent": value} if isinstance(value, str) else value  # init_from: runs/x (its best checkpoint)
+
     @field_validator("device")
     @classmethod
     def _known_device(cls, value: str) -> str:

@@ -64,7 +64,8 @@ def warm_start(cfg: ExperimentConfig, model: BaseAlgorithm, env: VecEnv, device:
             raise SimpleGameError(f"{target.checkpoint} is a {trained} agent, but this config trains {cfg.algo}")
         source = load_checked_model(target.checkpoint, cfg, env=env, device=device)
     except SimpleGameError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+        # The agent's own messages speak of evaluate's flags; here they are this key's fields.
+        raise ConfigError(f"{where}: {str(exc).replace('--checkpoint: ', 'checkpoint: ')}") from None
     try:
         # Strict: every tensor of the new network must come from the agent, shape for shape.
         model.policy.load_state_dict(source.policy.state_dict())
