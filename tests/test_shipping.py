@@ -135,6 +135,16 @@ def test_a_run_warm_started_from_a_shipped_agent_ships_as_the_folders_next_run(r
     assert run_quiet(*ship[:2], "verify", str(out)).returncode == 0
     assert len(_scores(str(out), tmp_path, "--checkpoint", "step_128")) == 2
 
+    # a third run from the second run's agent counts the steps of both runs behind it
+    config.write_text(config.read_text().replace("checkpoint: step_128", "checkpoint: best"))
+    proc = run_quiet(
+        "simple_game.train", "--config", str(config), "--runs-dir", str(tmp_path / "third"), "--no-progress"
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert f"{128 + by_name['best']['step']:,} with the runs before it" in proc.stdout
+    (third,) = list((tmp_path / "third").glob("carry_on_*"))
+    assert json.loads((third / "summary.json").read_text())["init_from"]["step"] == 128 + by_name["best"]["step"]
+
 
 def test_bad_input_is_one_line_and_writes_nothing(run: Path, tmp_path: Path) -> None:
     out = tmp_path / "agents"

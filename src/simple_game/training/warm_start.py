@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from simple_game.agents import load_checked_model
+from simple_game.agents.shipping import read_index
 from simple_game.config import ExperimentConfig
 from simple_game.errors import ConfigError, SimpleGameError
 from simple_game.evaluation.target import resolve_target
 from simple_game.fsio import sha256_file
+from simple_game.runs import RunDirectory
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -39,13 +41,18 @@ class WarmStart:
     checkpoint: Path
     step: Optional[int]
     sha256: str
+    steps_before: Optional[int] = None  # a shipped agent's: the steps of the runs before its own (agents.json)
 
     def record(self) -> dict[str, Any]:
-        """The ``init_from`` entry of ``summary.json``."""
-        return {"agent": self.agent, "checkpoint": str(self.checkpoint), "step": self.step, "sha256": self.sha256}
+        """The ``init_from`` entry of ``summary.json``; ``step`` counts the whole chain of runs behind the agent."""
+        step = None if self.step is None else self.step + (self.steps_before or 0)
+        return {"agent": self.agent, "checkpoint": str(self.checkpoint), "step": step, "sha256": self.sha256}
 
     def describe(self) -> str:
-        trained = f", trained {self.step:,} steps" if self.step is not None else ""
+        chain = ""
+        if self.step is not None and self.steps_before:
+            chain = f", {self.step + self.steps_before:,} with the runs before it"
+        trained = f", trained {self.step:,} steps{chain}" if self.step is not None else ""
         return f"network initialised from {self.checkpoint}{trained} (optimizer, step counter and schedules fresh)"
 
 
@@ -75,4 +82,13 @@ def warm_start(cfg: ExperimentConfig, model: BaseAlgorithm, env: VecEnv, device:
             f"{where}: {target.checkpoint}: its network differs from this config's "
             f"(policy / policy_kwargs): {detail[:300]}"
         ) from None
-    return WarmStart(spec.agent, target.checkpoint, target.step, sha256_file(target.checkpoint))
+    digest = sha256_file(target.checkpoint)
+    return WarmStart(spec.agent, target.checkpoint, target.step, digest, _steps_before(target.run, digest))
+
+
+def _steps_before(run: Optional[RunDirectory], digest: str) -> Optional[int]:
+    """For an agent of a shipped folder made over several runs: the steps behind the run that saved it."""
+    if run is None:
+        return None
+    agents = read_index(run.path).get("agents", [])
+    return next((a.get("steps_before") for a in agents if a.get("sha256") == digest), None)
