@@ -2,11 +2,11 @@
 
 Fine-tuning an agent, or carrying on from one whose run is gone, starts from its weights
 instead of random ones. Only the network is taken over, as the RL Zoo's ``--trained-agent``
-does with a policy-only file: the optimizer starts fresh (Adam rebuilds its running averages of
-the gradient within its first few hundred updates), the step counter, budget and schedules are
-the new config's, and an off-policy agent's replay buffer starts empty. To carry on a schedule
-that decays over training, start it where the old run had got to
-(configs/ppo_breakout_data_from_tier1.yaml). ``summary.json`` records where the weights came from.
+does with a policy-only file: the optimizer starts fresh (Adam's two running averages span
+about 10 and 1,000 updates, beta1 0.9 and beta2 0.999, so it settles quickly), the step
+counter, budget and schedules are the new config's, and an off-policy agent's replay buffer
+starts empty. To carry on a schedule that decays over training, start it where the old run had
+got to (configs/ppo_breakout_data_from_tier1.yaml). ``summary.json`` records where the weights came from.
 
 The agent is anything ``evaluate`` plays (a run directory, a .zip, an RL Zoo folder,
 ``hf://org/repo``; relative paths from the working directory). It must fit the new config: the
