@@ -56,9 +56,11 @@ def steps_before(run: RunDirectory) -> int:
     return int(step) if isinstance(step, int) else 0
 
 
-def tiers_reached(run: RunDirectory, thresholds: list[float]) -> list[TierReach]:
-    """Each tier of ``thresholds`` with the step and hours its checkpoint records."""
-    tiers, before = [], steps_before(run)
+def tiers_reached(run: RunDirectory, thresholds: list[float], before: Optional[int] = None) -> list[TierReach]:
+    """Each tier of ``thresholds`` with the step and hours its checkpoint records.
+
+    ``before``: :func:`steps_before` when the caller has it already (read from the run otherwise)."""
+    tiers, before = [], steps_before(run) if before is None else before
     for level, threshold in enumerate(thresholds, start=1):
         path = run.skill_path(level)
         if not path.is_file():
@@ -95,7 +97,8 @@ def plot_skill_curve(run: RunDirectory, thresholds: list[float], out: Path, titl
         raise SimpleGameError(f"{run.progress_csv}: no training score yet")
     steps, seconds, score = (list(c) for c in zip(*rows, strict=True))
     evals = read_csv_columns(run.eval_csv, required=("timesteps", "mean_score")) if run.eval_csv.is_file() else {}
-    tiers, before = tiers_reached(run, thresholds), steps_before(run)
+    before = steps_before(run)
+    tiers = tiers_reached(run, thresholds, before)
 
     fig = Figure(figsize=(11, 4.2))
     by_steps, by_hours = fig.subplots(1, 2, sharey=True)
@@ -131,13 +134,14 @@ def describe(tiers: list[TierReach]) -> list[str]:
         if t.step is None:
             lines.append(f"tier {t.level} (>= {t.threshold:g}): not reached yet")
         else:
-            hours = f"{t.hours:.1f} h" if t.hours is not None else "? h"
+            head, hours = f"tier {t.level} (>= {t.threshold:g})", f"{t.hours:.1f} h" if t.hours is not None else "? h"
             if t.steps_before:
-                start = f" ({t.steps_before:,} of the agent it started from + {t.step:,} here)"
-                hours += " of training in this run"
+                lines.append(
+                    f"{head}: {t.total_steps:,} steps ({t.steps_before:,} of the agent it started from + "
+                    f"{t.step:,} here), {hours} of training in this run"
+                )
             else:
-                start, hours = "", hours + " of training"
-            lines.append(f"tier {t.level} (>= {t.threshold:g}): {t.total_steps:,} steps{start}, {hours}")
+                lines.append(f"{head}: {t.step:,} steps, {hours} of training")
     return lines
 
 

@@ -157,8 +157,8 @@ def _ship(
         )
     sources = {name: run.resolve_checkpoint(name) for name in names}  # every name checked before a write
     algo = str(read_checkpoint_metadata(next(iter(sources.values()))).get("algo") or _run_algo(run))
-    if index and index["run"] != run.name and runs:
-        _keep_earlier_run_files(out, index["run"])
+    if runs and runs[-1] != run.name:  # this run is the folder's next one
+        _keep_earlier_run_files(out, runs[-1])
     _copy_run_files(run, out)
     for name, source in sources.items():
         dest = out / "checkpoints" / f"{name}.zip"
@@ -213,10 +213,9 @@ def _lineage(
     folder's next run); another run's folder is refused unless ``force``, which starts it over.
     """
     started = _started_from(run)
-    parent = next((a for a in index.get("agents", []) if a["sha256"] == started.get("sha256")), None)
-    # Over a chain of runs the steps behind an agent add up.
-    before = (parent["step"] or 0) + (parent.get("steps_before") or 0) if parent else started.get("step")
-    if not index or not (index.get("run") == run.name or parent is not None):
+    before = started.get("step")  # the warm start counted the whole chain of runs behind its agent
+    parent = any(a["sha256"] == started.get("sha256") for a in index.get("agents", []))
+    if not index or not (index.get("run") == run.name or parent):
         if index and not force:
             raise SimpleGameError(
                 f"{out}: holds agents of run {index.get('run')}, not {run.name} (nor of a run warm-started "
