@@ -127,7 +127,7 @@ def build_side(variant: str, cfg: Any, *, force_bf16: bool = False) -> tuple[Any
     if variant == "sg-fp32":
         applied = {"device": "cpu", "channels_last": "off", "compile": "off", "bf16": "off", "optimizer": "plain"}
     else:
-        applied = apply_compute(model, compute, "cpu", allow_emulated_bf16=force_bf16)
+        applied = apply_compute(model, compute, "cpu", allow_emulated_bf16=force_bf16, probe_layout=True)
     applied["env"] = resolve_backend(cfg.env)
     return model, applied
 

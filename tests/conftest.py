@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ import simple_game.envs  # noqa: F401  first in every test process: torch before
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
 SMOKE = CONFIGS / "smoke.yaml"
+
+# Training's layout probe caches its verdicts per machine; tests keep theirs apart from the user's.
+os.environ.setdefault("SIMPLE_GAME_CACHE_DIR", tempfile.mkdtemp(prefix="simple-game-test-cache-"))
 
 
 def cli_env() -> dict[str, str]:

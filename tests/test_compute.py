@@ -140,19 +140,10 @@ def test_bf16_is_skipped_without_native_support(monkeypatch) -> None:
     assert model.policy.features_extractor.autocast_dtype is None
 
 
-def test_auto_leaves_channels_last_off_under_native_bf16_on_cpu(monkeypatch) -> None:
-    """The measured table: native bf16 on CPU is faster NCHW; asked for explicitly, NHWC is kept."""
-    monkeypatch.setattr(compute, "native_bf16", lambda kind: kind == "cpu")  # as on an AVX512-BF16 CPU
-    model = _ppo()
-    applied = apply_compute(model, ComputeConfig(bf16=True), "cpu")
-    assert applied["bf16"].startswith("on") and applied["channels_last"].startswith("off (auto: native bf16")
-    assert not feature_extractors(model)[0].channels_last
-    conv = next(m for m in model.policy.modules() if isinstance(m, torch.nn.Conv2d))
-    assert not conv.weight.is_contiguous(memory_format=torch.channels_last)
-    assert apply_compute(_ppo(), ComputeConfig(bf16=True, channels_last="on"), "cpu")["channels_last"] == "on"
-    # Emulated bf16 (forced) keeps channels-last: measured faster there (1,560 ms against 1,985).
+def test_emulated_bf16_keeps_channels_last(monkeypatch) -> None:
+    """Forced emulated bf16 is not probed (it is slow to time): NHWC, measured faster there (1,560 ms vs 1,985)."""
     monkeypatch.setattr(compute, "native_bf16", lambda kind: False)
-    forced = apply_compute(_ppo(), ComputeConfig(bf16=True), "cpu", allow_emulated_bf16=True)
+    forced = apply_compute(_ppo(), ComputeConfig(bf16=True), "cpu", allow_emulated_bf16=True, probe_layout=True)
     assert forced["channels_last"] == "on" and forced["bf16"].startswith("on")
 
 

@@ -14,15 +14,17 @@
 
 What each option does (measured effects: docs/performance.md, "Training throughput"):
 
-``channels_last`` (``auto`` = on for cpu and cuda, off for mps and for native bf16 on cpu)
+``channels_last`` (``auto`` = on for cuda, off for mps; on cpu measured, see below)
     Convolution weights (and their optimizer state) are stored NHWC and
     :class:`~simple_game.policies.SimpleNatureCNN` hands its input to the first convolution
-    NHWC, which is the layout oneDNN (CPU) and cuDNN (tensor cores) are fastest with.
+    NHWC, which is the layout oneDNN (CPU) and cuDNN (tensor cores) are usually fastest with.
     Any other feature extractor gets the weights converted only; PyTorch then runs its
     convolutions channels-last as well. Results equal float32 NCHW up to rounding (1e-5).
-    ``auto`` is a table of measurements (one PPO minibatch update, ``bench/train_throughput.py
-    --update-step``), not a rule of thumb: on CPU in float32 NHWC is faster (150 ms against 175
-    NCHW, AVX2 EPYC), but with native bf16 it is slower (64 ms against 54, AVX512-BF16 EPYC).
+    On CPU which layout is faster depends on the chip and the precision (with native bf16 one
+    AVX512-BF16 CPU measured NCHW faster, another NHWC), so training (``probe_layout=True``)
+    times both on a copy of the run's network, once per machine, and keeps the faster
+    (:mod:`simple_game.layout_probe`); evaluation and collection, which only run small forward
+    passes, take NHWC, the faster layout in float32 on every CPU measured.
 ``compile`` (``auto`` = on for cuda when Triton is installed; off for cpu and mps)
     ``nn.Module.compile()`` in place on every feature extractor: the parameters and their
     names stay where they are. On CPU it is off by default because it was measured *not*
@@ -69,6 +71,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch.optim import optimizer as torch_optimizer
 
 from simple_game.heap import set_heap_reuse
+from simple_game.layout_probe import faster_layout
 from simple_game.policies import SimpleNatureCNN
 
 if TYPE_CHECKING:
@@ -76,7 +79,7 @@ if TYPE_CHECKING:
 
     from simple_game.config import ComputeConfig
 
-__all__ = ["apply_compute", "describe_compute", "native_bf16", "feature_extractors"]
+__all__ = ["apply_compute", "describe_compute", "feature_extractors", "native_bf16", "update_batch_size"]
 
 
 def _device_type(device: Any) -> str:
@@ -176,26 +179,46 @@ def _set_threads(threads: int) -> str:
     return f"{torch.get_num_threads()} (torch default)"
 
 
+def update_batch_size(model: BaseAlgorithm) -> int:
+    """Observations per gradient step: PPO's/DQN's minibatch, A2C's whole rollout."""
+    batch = getattr(model, "batch_size", None)
+    return int(batch) if batch else int(model.n_steps * model.n_envs)  # type: ignore[attr-defined]
+
+
+def _auto_layout_on_cpu(model: BaseAlgorithm, simple: list[SimpleNatureCNN], probe: bool) -> tuple[bool, str]:
+    """``channels_last: auto`` on cpu: measured for training's network and precision, else NHWC."""
+    emulated = bool(simple) and simple[0].autocast_dtype is not None and not native_bf16("cpu")
+    if not probe or not simple or emulated:  # emulated bf16: NHWC measured faster (1,560 ms vs 1,985)
+        return True, ""
+    verdict = faster_layout(simple[0], update_batch_size(model), bf16=simple[0].autocast_dtype is not None)
+    return verdict.channels_last, verdict.describe()
+
+
 def _set_channels_last(
     model: BaseAlgorithm,
     mode: str,
     kind: str,
     extractors: list[torch.nn.Module],
     simple: list[SimpleNatureCNN],
-    native_bf16_on: bool = False,
+    probe: bool = False,
 ) -> str:
     """NHWC conv weights (and optimizer state); SimpleNatureCNN also hands its input over NHWC."""
     if mode == "on" and kind == "mps":
         return "off (not used on mps: plain contiguous float32)"
-    if mode == "auto" and kind == "cpu" and native_bf16_on:
-        return "off (auto: native bf16 on cpu is faster in NCHW, see docs/performance.md)"
     if not (mode == "on" or (mode == "auto" and kind in ("cpu", "cuda"))):
         return "off" + (" (auto: mps)" if mode == "auto" else "")
+    why = ""
+    if mode == "auto" and kind == "cpu":
+        wanted, why = _auto_layout_on_cpu(model, simple, probe)
+        if not wanted:
+            return f"off ({why})"
     model.policy.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # 4-D tensors: conv weights
     _channels_last_optimizer_state(getattr(model.policy, "optimizer", None))
     for module in simple:
         module.channels_last = True
-    return "on" + ("" if len(simple) == len(extractors) else " (weights only: not a SimpleNatureCNN)")
+    weights_only = "" if len(simple) == len(extractors) else "weights only: not a SimpleNatureCNN"
+    notes = ", ".join(note for note in (weights_only, why) if note)
+    return "on" + (f" ({notes})" if notes else "")
 
 
 def _set_bf16(wanted: bool, kind: str, simple: list[SimpleNatureCNN], allow_emulated: bool) -> str:
@@ -251,7 +274,12 @@ def _set_compile(mode: str, kind: str, extractors: list[torch.nn.Module]) -> str
 
 
 def apply_compute(
-    model: BaseAlgorithm, compute_cfg: ComputeConfig, device: Any, *, allow_emulated_bf16: bool = False
+    model: BaseAlgorithm,
+    compute_cfg: ComputeConfig,
+    device: Any,
+    *,
+    allow_emulated_bf16: bool = False,
+    probe_layout: bool = False,
 ) -> dict[str, str]:
     """Apply ``compute_cfg`` to a freshly built or loaded SB3 model, in place.
 
@@ -259,6 +287,8 @@ def apply_compute(
     :param compute_cfg: ``cfg.compute`` (:class:`~simple_game.config.ComputeConfig`).
     :param device: the device the model is on (``'cpu'``, ``'cuda'``, ``'cuda:1'``, ``'mps'``).
     :param allow_emulated_bf16: apply ``bf16`` even without native bf16 (benchmarks, tests).
+    :param probe_layout: training: with ``channels_last: auto`` on cpu, time both layouts for
+        this network and minibatch (cached per machine, :mod:`simple_game.layout_probe`).
     :return: what was applied, as short strings (printed at start, stored in summary.json),
         e.g. ``{"device": "cpu", "channels_last": "on", "compile": "off (auto: ...)", ...}``.
     """
@@ -267,8 +297,9 @@ def apply_compute(
     simple = [m for m in extractors if isinstance(m, SimpleNatureCNN)]
     applied: dict[str, str] = {"device": str(device), "threads": _set_threads(compute_cfg.threads)}
     bf16 = _set_bf16(compute_cfg.bf16, kind, simple, allow_emulated_bf16)  # autocast only: no layout change
-    native_on = bf16.startswith("on") and native_bf16(kind)
-    applied["channels_last"] = _set_channels_last(model, compute_cfg.channels_last, kind, extractors, simple, native_on)
+    applied["channels_last"] = _set_channels_last(
+        model, compute_cfg.channels_last, kind, extractors, simple, probe_layout
+    )
     applied["bf16"] = bf16
     applied["compile"] = _set_compile(compute_cfg.compile, kind, extractors)
     applied["optimizer"] = _fuse_adam(getattr(model.policy, "optimizer", None), kind)

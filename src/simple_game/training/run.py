@@ -255,7 +255,7 @@ def _print_header(console: Console, cfg: ExperimentConfig, device: str) -> None:
 def _apply_compute(console: Console, model: BaseAlgorithm, cfg: ExperimentConfig, device: str) -> dict[str, str]:
     """How the network computes (memory format, fused optimizer, compile, bf16), never what it
     stores: applied to built and resumed models alike, so checkpoints stay plain."""
-    compute = apply_compute(model, cfg.compute, device)
+    compute = apply_compute(model, cfg.compute, device, probe_layout=True)
     console.print(describe_compute(compute))
     return compute
 
