@@ -16,7 +16,11 @@ on both sides alike), then plays ``--eval-episodes`` whole games:
 
 Evaluation protocol, identical on both sides: whole games (a lost life does not end the
 episode), raw unclipped scores, the same 30-no-op / FIRE reset, a 108,000-frame cap per game,
-``deterministic=False`` (configs' eval.deterministic), 1 env, seed ``seed + 10000``. The SB3
+the project's action protocol (``simple_game.evaluation.EpsilonGreedy`` with the config's
+``eval.deterministic`` and ``eval.epsilon``: the greedy action, a uniformly random one with
+probability 0.05), 1 env, seed ``seed + 10000``. The random actions matter: a greedy Breakout
+agent that never learned to press FIRE after a lost life (training's life-loss resets press it)
+waits until the frame cap, and every game scores the same. The SB3
 side is evaluated with ``make_atari_env(..., wrapper_kwargs={"terminal_on_life_loss": False,
 "clip_reward": False})``; simple-game with ``simple_game.envs.make_eval_env``. Scores come
 from SB3's ``evaluate_policy`` (which reads the Monitor's whole-game episode records).
@@ -72,6 +76,24 @@ def make_eval(variant: str, cfg: Any, seed: int) -> Any:
     return make_eval_env(cfg.env, seed, n_envs=1)  # seed + 10000 inside, whole games, raw scores
 
 
+class ProtocolActor:
+    """``evaluate_policy``'s ``predict`` with the project's evaluation protocol, for both sides alike."""
+
+    def __init__(self, model: Any, cfg: Any, seed: int) -> None:
+        from simple_game.evaluation import EpsilonGreedy
+
+        self.actor = EpsilonGreedy(
+            model,
+            int(model.action_space.n),
+            epsilon=cfg.eval.epsilon,
+            deterministic=cfg.eval.deterministic,
+            seed=seed + EVAL_SEED_OFFSET,
+        )
+
+    def predict(self, obs: Any, state: Any = None, episode_start: Any = None, deterministic: bool = True) -> Any:
+        return self.actor(obs), None
+
+
 def worker(args: argparse.Namespace) -> None:
     from stable_baselines3.common.evaluation import evaluate_policy
 
@@ -85,10 +107,9 @@ def worker(args: argparse.Namespace) -> None:
     eval_env = make_eval(args.variant, cfg, args.seed)
     t1 = time.perf_counter()
     scores, lengths = evaluate_policy(
-        model,
+        ProtocolActor(model, cfg, args.seed),  # type: ignore[arg-type]
         eval_env,
         n_eval_episodes=args.eval_episodes,
-        deterministic=cfg.eval.deterministic,
         return_episode_rewards=True,
     )
     eval_env.close()
