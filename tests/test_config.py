@@ -133,6 +133,9 @@ BAD = [
     # (yaml body, substrings the one-line message must contain)
     ("extends: @CONFIGS@/smoke.yaml\nenv:\n  gmae: Pong\n", ["exp.yaml", "env.gmae", "unknown key", "game"]),
     ("extends: @CONFIGS@/smoke.yaml\nbogus: 1\n", ["exp.yaml", "bogus", "unknown key", "allowed"]),
+    # A section's key written at the top: the misplaced key is named (not the section it leaves missing).
+    ("algo: ppo\ngame: Breakout\ntotal_timesteps: 1000\n", ["exp.yaml: game: unknown key", "under", "env.game"]),
+    ("extends: @CONFIGS@/smoke.yaml\neval:\n  games: 3\n", ["exp.yaml: eval.games: unknown key", "episodes"]),
     ("extends: @CONFIGS@/smoke.yaml\nenv:\n  n_envs: lots\n", ["exp.yaml", "env.n_envs", "integer"]),
     ("extends: @CONFIGS@/smoke.yaml\nalgo: sac\n", ["exp.yaml", "algo", "unknown algorithm", "ppo"]),
     ("extends: @CONFIGS@/smoke.yaml\nenv:\n  game: Breakot\n", ["exp.yaml", "env.game", "breakout"]),

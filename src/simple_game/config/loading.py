@@ -175,16 +175,22 @@ def format_validation_error(
 ) -> str:
     """One line naming the file (or ``--set``) and the key: ``exp.yaml: env.gmae: unknown key ...``.
 
-    Only pydantic's first error is shown: fixing one thing at a time beats a screenful.
+    One error is shown, fixing one thing at a time beats a screenful: an unknown key first when
+    there is one (a misplaced ``game:`` at the top also leaves ``env`` missing, and the key is
+    the cause), else pydantic's first.
     """
-    err = exc.errors()[0]
+    errors = exc.errors()
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = ".".join(str(p) for p in err["loc"])
     where = origin_of(loc, source, origins or {})
     prefix = f"{where}: {loc}: " if loc else f"{where}: "
     kind = err["type"]
     if kind == "extra_forbidden":
-        allowed = allowed_keys(model_cls, err["loc"][:-1])
-        return f"{prefix}unknown key{did_you_mean(str(err['loc'][-1]), allowed)} (allowed: {', '.join(allowed)})"
+        key, parent = str(err["loc"][-1]), err["loc"][:-1]
+        allowed = allowed_keys(model_cls, parent)
+        homes = [f"{'.'.join(map(str, (*parent, f)))}.{key}" for f in allowed if key in allowed_keys(model_cls, (*parent, f))]
+        hint = f" (it belongs under a section: {' or '.join(homes)})" if homes else did_you_mean(key, allowed)
+        return f"{prefix}unknown key{hint} (allowed: {', '.join(allowed)})"
     if kind == "missing":
         return f"{prefix}required key is missing"
     msg = re.sub(r"^(Value error|Assertion failed), ", "", err["msg"])
