@@ -188,7 +188,8 @@ def format_validation_error(
     if kind == "extra_forbidden":
         key, parent = str(err["loc"][-1]), err["loc"][:-1]
         allowed = allowed_keys(model_cls, parent)
-        homes = [f"{'.'.join(map(str, (*parent, f)))}.{key}" for f in allowed if key in allowed_keys(model_cls, (*parent, f))]
+        sections = [f for f in allowed if key in allowed_keys(model_cls, (*parent, f))]
+        homes = [".".join(map(str, (*parent, f, key))) for f in sections]
         hint = f" (it belongs under a section: {' or '.join(homes)})" if homes else did_you_mean(key, allowed)
         return f"{prefix}unknown key{hint} (allowed: {', '.join(allowed)})"
     if kind == "missing":
