@@ -178,3 +178,18 @@ def test_record_prints_progress(run: Path, tmp_path: Path) -> None:
     if len(finished) < 3:  # stopped by --max-steps: the last line says where
         assert re.search(rf"step 300/300: game {len(finished) + 1}, score", proc.stderr), proc.stderr
     assert out.exists() and "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where no folder can be made")
+@pytest.mark.parametrize("name", ["watch.mp4", "watch.gif"])
+def test_record_into_a_folder_the_system_refuses(run: Path, name: str) -> None:
+    """``/proc`` passes the permission check for root yet refuses ``mkdir``: still one line, exit 2.
+
+    Whatever the machine refuses late (a folder that cannot be made, a full disk) reaches the
+    user as ``error: <path>: <reason>``, not a Python traceback.
+    """
+    proc = run_quiet("simple_game.record", str(run), "--max-steps", "20", "--out", f"/proc/simple-game-test/{name}")
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert "Traceback" not in proc.stderr and len(errors) == 1, proc.stderr
+    assert "/proc/simple-game-test" in errors[0], errors[0]

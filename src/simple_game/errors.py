@@ -2,7 +2,8 @@
 
 A user error (bad config, missing checkpoint, unknown game) is not a bug: the command layer
 (:func:`simple_game.cli.common.cli_main`) prints it as one line on stderr and exits 2.
-Anything else is a bug and keeps its traceback.
+A path the machine refuses (``OSError``) is shown the same way; anything else is a bug and keeps
+its traceback.
 """
 
 from __future__ import annotations

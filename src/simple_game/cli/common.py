@@ -44,7 +44,7 @@ def non_negative_int(text: str) -> int:
 
 
 def cli_main(func: Callable[[list[str]], int]) -> Main:
-    """Wrap a command's ``main(argv)``: user errors become ``error: ...`` and exit code 2.
+    """Wrap a command's ``main(argv)``: user errors and refused paths become ``error: ...``, exit 2.
 
     ``--debug`` anywhere in argv re-raises so the full traceback is shown.
     """
@@ -65,6 +65,14 @@ def cli_main(func: Callable[[list[str]], int]) -> Main:
                 raise
             print("interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
+        except OSError as exc:
+            # A path the machine refuses (a missing or read-only folder, a full disk): the user
+            # can fix that, so one line naming the path; --debug shows where it was raised.
+            if debug:
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"error: {where}{exc.strerror or exc} (--debug shows the traceback)", file=sys.stderr)
+            return EXIT_USER_ERROR
 
     return wrapper
 
