@@ -27,6 +27,7 @@ from simple_game.config import (
 )
 from simple_game.config.games import bundled_rom_ids
 from simple_game.config.schedules import LinearSchedule
+from simple_game.errors import SimpleGameError
 
 SHIPPED = [
     "ppo_breakout",
@@ -631,3 +632,18 @@ def test_a_folder_or_device_is_not_a_config(tmp_path: Path) -> None:
     for path in (tmp_path, Path("/dev/null")):
         with pytest.raises(ConfigError, match="is not a config file"):
             load_config(path)
+
+
+def test_collect_plan_errors_blame_the_place_that_named_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run or checkpoint not found is blamed on ``--set`` when an override named it, not on the file."""
+    from simple_game.dataset import build_plan
+
+    monkeypatch.chdir(REPO)
+    shipped = CONFIGS / "collect_breakout_shipped.yaml"
+    with pytest.raises(SimpleGameError, match=r"^--set: run: /nonexistent/run: run directory not found"):
+        build_plan(load_collect_config(shipped, ["run=/nonexistent/run"]), str(shipped))
+    overrides = ["tiers=[{random: true}, {checkpoint: skill_level_9}]"]
+    with pytest.raises(SimpleGameError, match=r"^--set: tiers.1.checkpoint: agents/breakout: no 'skill_level_9'"):
+        build_plan(load_collect_config(shipped, overrides), str(shipped))
+    with pytest.raises(SimpleGameError, match=rf"^{re.escape(str(shipped))}: run: /nonexistent/run"):
+        build_plan(load_collect_config(shipped).model_copy(update={"run": "/nonexistent/run"}), str(shipped))

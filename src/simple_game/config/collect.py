@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from simple_game.config.hyperparams import algorithm_key
-from simple_game.config.loading import load_yaml_model
+from simple_game.config.loading import load_yaml_model, origin_of
 from simple_game.config.numbers import Float, Int
 from simple_game.config.schema import EnvConfig
 
@@ -90,6 +90,14 @@ class CollectConfig(_Strict):
         "The dataset is byte for byte the same either way",
     )
 
+    # Which file (or --set) set each dotted key, so a run or checkpoint that is not found later
+    # is blamed on the place that named it.
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    def where(self, key: str, source: str) -> str:
+        """``"<file or --set>: <key>"``, the start of an error about that value (``source``: the config file)."""
+        return f"{origin_of(key, source, self._origins)}: {key}"
+
     @model_validator(mode="after")
     def _env_source(self) -> CollectConfig:
         if (self.run is None) == (self.env is None):
@@ -102,4 +110,6 @@ class CollectConfig(_Strict):
 
 def load_collect_config(path: str | Path, overrides: Optional[Sequence[str]] = None) -> CollectConfig:
     """Load a collect YAML (``extends:`` and ``--set`` work as for experiment configs)."""
-    return load_yaml_model(path, CollectConfig, overrides)[0]
+    cfg, origins = load_yaml_model(path, CollectConfig, overrides)
+    cfg._origins = dict(origins)
+    return cfg

@@ -216,7 +216,7 @@ class CollectionStats:
 
 def build_plan(cfg: CollectConfig, source: str) -> CollectionPlan:
     """Resolve runs and checkpoints and check they fit the env; nothing is loaded yet."""
-    base_run = _find_run(cfg.run, f"{source}: run") if cfg.run else None
+    base_run = _find_run(cfg.run, cfg.where("run", source)) if cfg.run else None
     if base_run is not None:
         env_cfg = load_config(base_run.config_path).env
     else:
@@ -228,7 +228,7 @@ def build_plan(cfg: CollectConfig, source: str) -> CollectionPlan:
         if spec.random:
             info, make_policy = dict(RANDOM_TIER_INFO), RandomPolicy
         else:
-            info, make_policy = _checkpoint_tier(spec, base_run, env_cfg, cfg, f"{source}: tiers.{i}")
+            info, make_policy = _checkpoint_tier(spec, base_run, env_cfg, cfg, cfg.where(f"tiers.{i}", source))
         level = spec.level if spec.level is not None else i
         max_steps = spec.max_steps if spec.max_steps is not None else cfg.max_steps
         tiers.append(TierPlan(level, spec.episodes or cfg.episodes, max_steps, make_policy, info))
