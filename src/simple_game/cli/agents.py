@@ -3,11 +3,12 @@
     simple-game agents ship runs/ppo_breakout_data_* --out agents/breakout       # tiers + best, 30 games each
     simple-game agents ship RUN --out DIR --checkpoints skill_level_1,best --episodes 0   # no scores
     simple-game agents verify agents/breakout                                     # sha256 and sizes
+    simple-game agents curve agents/breakout --out chain.png                      # the runs behind them, as one curve
 
 The shipped folder is laid out like a run (``config.yaml``, ``checkpoints/``, the run's logs), so
 ``simple-game evaluate agents/breakout --checkpoint skill_level_1`` and a collect tier
 ``run: agents/breakout`` work as with the run itself. The work is
-:mod:`simple_game.agents.shipping`'s.
+:mod:`simple_game.agents.shipping`'s, the curve :mod:`simple_game.lineage`'s.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="simple-game agents",
         description="Ship a run's agents as policy-only checkpoints (a third of the size); verify a shipped folder.",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="ship|verify")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="ship|verify|curve")
     ship = sub.add_parser("ship", help="policy-only copies of a run's checkpoints, scored, with sha256s")
     ship.add_argument("run", help="a run directory, or a glob of them (the newest match)")
     ship.add_argument("--out", required=True, help="the folder to ship into (made if missing)")
@@ -46,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("verify", help="check every shipped file against its sha256 (agents.json and README)")
     check.add_argument("folder", help="a shipped folder, e.g. agents/breakout")
     check.add_argument("--debug", action="store_true", help="show full tracebacks for errors")
+    curve = sub.add_parser(
+        "curve", help="the learning curve of every run behind a shipped folder, joined, tiers marked"
+    )
+    curve.add_argument("folder", help="a shipped folder, e.g. agents/breakout")
+    curve.add_argument("--out", required=True, help="the PNG to write")
+    curve.add_argument("--debug", action="store_true", help="show full tracebacks for errors")
     return parser
 
 
@@ -63,6 +70,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"{args.folder}: {len(agents)} agents, every sha256 matches")
         return 1 if problems else 0
 
+    if args.command == "curve":
+        return _curve(Path(args.folder), Path(args.out))
+
     names = [n.strip() for n in args.checkpoints.split(",") if n.strip()] if args.checkpoints is not None else None
     if names == []:
         raise SimpleGameError(f"--checkpoints {args.checkpoints!r}: no checkpoint named (e.g. skill_level_1,best)")
@@ -78,6 +88,28 @@ def main(argv: Optional[list[str]] = None) -> int:
     out = Path(args.out)
     agents = shipping.ship(args.run, out, names, evaluate=evaluate, force=args.force, on_agent=shipped)
     print(f"wrote {out / shipping.INDEX_NAME} and the table in {out / shipping.README_NAME} ({len(agents)} agents)")
+    return 0
+
+
+def _curve(folder: Path, out: Path) -> int:
+    import yaml
+
+    from simple_game import lineage
+    from simple_game.skill_curve import thresholds_of
+
+    try:
+        config = yaml.safe_load((folder / "config.yaml").read_text()) if (folder / "config.yaml").is_file() else None
+    except yaml.YAMLError as exc:
+        raise SimpleGameError(f"{folder / 'config.yaml'}: not YAML ({str(exc).splitlines()[0]})") from None
+    thresholds = thresholds_of(config if isinstance(config, dict) else None)
+    index = lineage.read_index(folder)
+    title = (
+        f"{index.get('algo', '?')} {index.get('game', '?')}: {len(index['runs'])} runs, each warm-started from the last"
+    )
+    tiers = lineage.plot_chain(folder, thresholds, out, title)
+    for line in lineage.describe(tiers, thresholds):
+        print(line)
+    print(f"wrote {out}")
     return 0
 
 
