@@ -134,6 +134,9 @@ def test_a_run_warm_started_from_a_shipped_agent_ships_as_the_folders_next_run(r
     assert (out / "config.yaml").read_bytes() == (carried / "config.yaml").read_bytes()
     assert run_quiet(*ship[:2], "verify", str(out)).returncode == 0
     assert len(_scores(str(out), tmp_path, "--checkpoint", "step_128")) == 2
+    # the two runs as one curve: the second starts at the 128 steps behind its agent
+    proc = run_quiet(*ship[:2], "curve", str(out), "--out", str(tmp_path / "chain.png"))
+    assert proc.returncode == 0 and (tmp_path / "chain.png").read_bytes()[:4] == b"\x89PNG", proc.stderr[-2000:]
 
     # a third run from the second run's agent counts the steps of both runs behind it
     config.write_text(config.read_text().replace("checkpoint: step_128", "checkpoint: best"))

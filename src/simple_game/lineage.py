@@ -78,11 +78,12 @@ def _init_step(logs: RunDirectory) -> int:
 
 
 def _progress(logs: RunDirectory) -> tuple[list[float], list[float], list[float]]:
-    """(own steps, training seconds, training score) of every row with a score."""
-    cols = read_csv_columns(logs.progress_csv, required=(TRAIN_X, TIME_X, TRAIN_Y))
-    rows = [r for r in zip(cols[TRAIN_X], cols[TIME_X], cols[TRAIN_Y], strict=True) if r[2] == r[2]]
+    """(own steps, training seconds, training score) of every row; the score is NaN until a game ended."""
+    cols = read_csv_columns(logs.progress_csv, required=(TRAIN_X, TIME_X))
+    score_col = cols.get(TRAIN_Y) or [float("nan")] * len(cols[TRAIN_X])
+    rows = [r for r in zip(cols[TRAIN_X], cols[TIME_X], score_col, strict=True) if r[0] == r[0] and r[1] == r[1]]
     if not rows:
-        raise SimpleGameError(f"{logs.progress_csv}: no training score")
+        raise SimpleGameError(f"{logs.progress_csv}: no rows yet")
     steps, seconds, score = (list(c) for c in zip(*rows, strict=True))
     return steps, seconds, score
 
