@@ -560,8 +560,9 @@ def test_every_shipped_config_evaluates_greedy_with_epsilon_005(path: Path) -> N
 
 @pytest.mark.parametrize("name", ["collect_breakout.yaml", "collect_breakout_shipped.yaml"])
 def test_the_shipped_dataset_is_recorded_with_the_same_protocol(name: str) -> None:
+    # PPO agents play their learned (sampled) policy: greedy play halves the 10M agent's score
     cfg = load_collect_config(CONFIGS / name)
-    assert (cfg.sampling, cfg.epsilon) == ("epsilon", 0.05)
+    assert cfg.sampling == "stochastic"
 
 
 def test_the_no_training_dataset_takes_every_tier_shipped_in_agents_breakout(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -149,7 +149,7 @@ def _draw_segment(by_steps: Any, by_hours: Any, seg: Segment, first: bool) -> No
     if kept:
         at, mean = (list(c) for c in zip(*kept, strict=True))
         hours = [seg.hours_before + h / 3600 for h in np.interp(at, steps, seconds)]
-        label = "evaluation (10 whole games)" if first else None
+        label = "evaluation: 10 whole games, greedy, epsilon 0.05" if first else None
         by_steps.plot([a + seg.steps_before for a in at], mean, "o", color="tab:orange", ms=4, label=label)
         by_hours.plot(hours, mean, "o", color="tab:orange", ms=4)
 
@@ -178,7 +178,7 @@ def plot_chain(folder: Path, thresholds: list[float], out: Path, title: str) -> 
     by_steps.set_xlabel("agent steps, whole chain (green: a run warm-started from the one before)")
     by_hours.set_xlabel("wall-clock hours of training, whole chain (each run's clock)")
     by_steps.set_ylabel("score per game (raw)")
-    by_steps.legend(loc="upper left", fontsize=8)
+    by_steps.legend(loc="lower right", fontsize=8)
     fig.suptitle(title, fontsize=10)
     save_png(fig, out)
     return tiers
