@@ -26,7 +26,8 @@ from simple_game.errors import SimpleGameError
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simple-game agents",
-        description="Ship a run's agents as policy-only checkpoints (a third of the size); verify a shipped folder.",
+        description="Ship a run's agents as policy-only checkpoints (a third of the size); verify a shipped folder; "
+        "draw the runs behind it as one learning curve.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="ship|verify|curve")
     ship = sub.add_parser("ship", help="policy-only copies of a run's checkpoints, scored, with sha256s")
@@ -103,9 +104,9 @@ def _curve(folder: Path, out: Path) -> int:
         raise SimpleGameError(f"{folder / 'config.yaml'}: not YAML ({str(exc).splitlines()[0]})") from None
     thresholds = thresholds_of(config if isinstance(config, dict) else None)
     index = lineage.read_index(folder)
-    title = (
-        f"{index.get('algo', '?')} {index.get('game', '?')}: {len(index['runs'])} runs, each warm-started from the last"
-    )
+    n = len(index["runs"])
+    chain = f"{n} runs, each warm-started from the one before" if n > 1 else "1 run"
+    title = f"{index.get('algo', '?')} {index.get('game', '?')}: {chain}"
     tiers = lineage.plot_chain(folder, thresholds, out, title)
     for line in lineage.describe(tiers, thresholds):
         print(line)
