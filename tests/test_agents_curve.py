@@ -17,7 +17,7 @@ from tiny_runs import REPO, run_quiet
 SHIPPED = REPO / "agents" / "breakout"
 
 
-def _readme_steps(level: int) -> int:
+def _recipe_steps(level: int) -> int:
     """Recipe steps to ``skill_level_<level>`` as the shipped folder's agents.json records them."""
     agent = next(
         a for a in json.loads((SHIPPED / "agents.json").read_text())["agents"] if a["name"] == f"skill_level_{level}"
@@ -33,11 +33,11 @@ def test_the_chain_of_the_shipped_breakout_agents_is_one_curve_with_every_tier(t
     lines = [line for line in proc.stdout.splitlines() if line.startswith("tier ")]
     assert [int(re.match(r"tier (\d+)", line).group(1)) for line in lines] == [1, 2, 3]  # type: ignore[union-attr]
     for level, line in enumerate(lines, start=1):
-        assert f": {_readme_steps(level):,} steps" in line, line
+        assert f": {_recipe_steps(level):,} steps" in line, line
     hours = [float(re.search(r"([\d.]+) h of training", line).group(1)) for line in lines]  # type: ignore[union-attr]
     assert hours == sorted(hours) and hours[0] > 5, "the chain's hours add up across runs: tier 3 comes last"
     # Tier 1 was reached in the first run, before any warm start: the run's own figures.
-    assert _readme_steps(1) == 1_791_384
+    assert _recipe_steps(1) == 1_791_384
 
 
 def _copy_logs(tmp_path: Path) -> Path:

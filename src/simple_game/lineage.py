@@ -15,7 +15,6 @@ step. The part of a run after the step the next one branched from is not part of
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -23,12 +22,12 @@ from typing import Any, Optional
 import numpy as np
 from matplotlib.figure import Figure
 
+from simple_game.agents import shipping
 from simple_game.errors import SimpleGameError
 from simple_game.plots import TRAIN_X, TRAIN_Y, read_csv_columns, save_png, steps_axis
 from simple_game.runs import RunDirectory
-from simple_game.skill_curve import TIME_X
+from simple_game.skill_curve import TIME_X, steps_before
 
-INDEX_NAME = "agents.json"
 # A tier is reached on a shorter window (milestones.window, 20 games) than SB3's ep_rew_mean
 # (100 games), so a star can sit above the line: a lucky run of 20 games.
 TRAIN_LABEL = "training: mean of the last 100 whole games (ep_rew_mean)"
@@ -37,10 +36,13 @@ TIER_LABEL = "tier reached: mean of the last milestones.window games"
 
 @dataclass(frozen=True)
 class Segment:
-    """One run of the chain: where its logs are, and where it starts on the chain's axes."""
+    """One run of the chain: its progress.csv rows, and where it starts on the chain's axes."""
 
     run: str
     logs: RunDirectory
+    steps: list[float]  # this run's own steps, one per progress.csv row
+    seconds: list[float]  # its training seconds at each row
+    score: list[float]  # its training score at each row (NaN until a game ended)
     steps_before: int  # the chain's steps before this run's first one
     hours_before: float  # the chain's training hours before this run's first step
     branched_at: Optional[int]  # this run's own step the next run started from (None: the last run)
@@ -56,25 +58,15 @@ class Tier:
 
 
 def read_index(folder: Path) -> dict[str, Any]:
-    path = folder / INDEX_NAME
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SimpleGameError(f"{folder}: no {INDEX_NAME} (not a folder made by `simple-game agents ship`)") from None
-    except (OSError, ValueError) as exc:
-        raise SimpleGameError(f"{path}: not readable ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("runs"), list) or not data["runs"]:
-        raise SimpleGameError(f"{path}: no 'runs' list (ship it again with this version to record its runs)")
-    return data
-
-
-def _init_step(logs: RunDirectory) -> int:
-    try:
-        summary = json.loads(logs.summary_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise SimpleGameError(f"{logs.summary_path}: not readable ({exc})") from None
-    init = summary.get("init_from")
-    return int(init["step"]) if isinstance(init, dict) and isinstance(init.get("step"), int) else 0
+    """The folder's ``agents.json``, which must list the runs behind it."""
+    index = shipping.read_index(folder)
+    if not index:
+        raise SimpleGameError(f"{folder}: no {shipping.INDEX_NAME} (not a folder made by `simple-game agents ship`)")
+    if not isinstance(index.get("runs"), list) or not index["runs"]:
+        raise SimpleGameError(
+            f"{folder / shipping.INDEX_NAME}: no 'runs' list (ship it again with this version to record its runs)"
+        )
+    return index
 
 
 def _progress(logs: RunDirectory) -> tuple[list[float], list[float], list[float]]:
@@ -88,15 +80,14 @@ def _progress(logs: RunDirectory) -> tuple[list[float], list[float], list[float]
     return steps, seconds, score
 
 
-def read_chain(folder: Path) -> list[Segment]:
-    """The folder's runs in training order, each placed on the chain's steps and hours."""
-    index = read_index(folder)
+def read_chain(folder: Path, index: dict[str, Any]) -> list[Segment]:
+    """The folder's runs (``index["runs"]``, in training order), each placed on the chain's steps and hours."""
     runs: list[str] = [str(r) for r in index["runs"]]
     logs = [RunDirectory(folder / "earlier" / r) for r in runs[:-1]] + [RunDirectory(folder)]
     for run, d in zip(runs, logs, strict=True):
         if not d.progress_csv.is_file():
             raise SimpleGameError(f"{folder}: the logs of run {run} are missing ({d.progress_csv})")
-    starts = [_init_step(d) for d in logs]
+    starts = [steps_before(d) for d in logs]
     segments: list[Segment] = []
     hours_before = 0.0
     for i, (run, d) in enumerate(zip(runs, logs, strict=True)):
@@ -105,18 +96,18 @@ def read_chain(folder: Path) -> list[Segment]:
             raise SimpleGameError(
                 f"{folder}: run {runs[i + 1]} starts at step {starts[i + 1]:,}, before run {run} ({starts[i]:,})"
             )
-        segments.append(Segment(run, d, starts[i], hours_before, branched))
+        steps, seconds, score = _progress(d)
+        segments.append(Segment(run, d, steps, seconds, score, starts[i], hours_before, branched))
         if branched is not None:
-            steps, seconds, _ = _progress(d)
             hours_before += float(np.interp(branched, steps, seconds)) / 3600
     return segments
 
 
-def chain_tiers(folder: Path, segments: list[Segment]) -> list[Tier]:
+def chain_tiers(index: dict[str, Any], segments: list[Segment]) -> list[Tier]:
     """Every shipped ``skill_level_K``, at the chain's steps and hours where it was saved."""
     by_run = {s.run: s for s in segments}
     tiers = []
-    for agent in read_index(folder).get("agents") or []:
+    for agent in index.get("agents") or []:
         name, source = str(agent.get("name", "")), str(agent.get("source", ""))
         segment = by_run.get(source.split("/", 1)[0])
         if not name.startswith("skill_level_") or segment is None or agent.get("step") is None:
@@ -128,7 +119,7 @@ def chain_tiers(folder: Path, segments: list[Segment]) -> list[Tier]:
 
 def _draw_segment(by_steps: Any, by_hours: Any, seg: Segment, first: bool) -> None:
     """One run's training line (faint after the step the next run branched from) and its evaluations."""
-    steps, seconds, score = _progress(seg.logs)
+    steps, seconds, score = seg.steps, seg.seconds, seg.score
     cut = len(steps) if seg.branched_at is None else int(np.searchsorted(steps, seg.branched_at, side="right"))
     for ax, x0, x in (
         (by_steps, seg.steps_before, [s + seg.steps_before for s in steps]),
@@ -164,10 +155,12 @@ def _draw_tiers(ax: Any, tiers: list[Tier], thresholds: list[float], by_steps: b
     ax.grid(alpha=0.3)
 
 
-def plot_chain(folder: Path, thresholds: list[float], out: Path, title: str) -> list[Tier]:
-    """Training and evaluation score of the whole chain against steps and hours; writes ``out`` (PNG)."""
-    segments = read_chain(folder)
-    tiers = chain_tiers(folder, segments)
+def plot_chain(folder: Path, index: dict[str, Any], thresholds: list[float], out: Path, title: str) -> list[Tier]:
+    """Training and evaluation score of the whole chain against steps and hours; writes ``out`` (PNG).
+
+    ``index``: the folder's :func:`read_index`."""
+    segments = read_chain(folder, index)
+    tiers = chain_tiers(index, segments)
     fig = Figure(figsize=(11, 4.2))
     by_steps, by_hours = fig.subplots(1, 2, sharey=True)
     for n, seg in enumerate(segments):

@@ -93,21 +93,18 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def _curve(folder: Path, out: Path) -> int:
-    import yaml
-
     from simple_game import lineage
+    from simple_game.outputs import check_writable_file
+    from simple_game.runs import RunDirectory, RunRecord
     from simple_game.skill_curve import thresholds_of
 
-    try:
-        config = yaml.safe_load((folder / "config.yaml").read_text()) if (folder / "config.yaml").is_file() else None
-    except yaml.YAMLError as exc:
-        raise SimpleGameError(f"{folder / 'config.yaml'}: not YAML ({str(exc).splitlines()[0]})") from None
-    thresholds = thresholds_of(config if isinstance(config, dict) else None)
+    check_writable_file(out, "--out")
     index = lineage.read_index(folder)
+    thresholds = thresholds_of(RunRecord(RunDirectory(folder)).config())
     n = len(index["runs"])
     chain = f"{n} runs, each warm-started from the one before" if n > 1 else "1 run"
     title = f"{index.get('algo', '?')} {index.get('game', '?')}: {chain}"
-    tiers = lineage.plot_chain(folder, thresholds, out, title)
+    tiers = lineage.plot_chain(folder, index, thresholds, out, title)
     for line in lineage.describe(tiers, thresholds):
         print(line)
     print(f"wrote {out}")
