@@ -6,7 +6,11 @@ score of recent games, the best evaluation, elapsed time and ETA. What each numb
 - ``fps`` is the speed of training itself (stepping the envs and learning): the seconds spent in
   evaluations, videos and checkpoint saves are left out (:class:`TimedApart` measures them), so
   a row with an evaluation in it does not drop from 278 to 2. The ETA uses the overall pace of
-  this session, pauses included, because the pauses will recur.
+  this session, pauses included, because the pauses will recur. DQN and QR-DQN first play
+  ``learning_starts`` steps at random to fill the replay buffer, with no gradient update, many
+  times faster than what follows (1,400 fps, then 75, in docs/dqn.md's learning check): their
+  ETA reads ``-`` until the first update and is paced from there, or it would promise a
+  fraction of the time left.
 - ``steps`` is SB3's real step counter. SB3 checks the budget only between rollouts (PPO and
   A2C collect ``n_steps x n_envs`` steps at a time), so it may end past ``total_timesteps``;
   ``done`` stops at 100%.
@@ -85,12 +89,17 @@ class ConsoleCallback(BaseCallback):
         self._games = 0
         self._scores: deque[float] = deque(maxlen=100)
         self._rows = 0
+        self._learning_starts = 0
+        self._pace_from: Optional[tuple[float, int]] = None  # (time, steps) the ETA's pace counts from
 
     def _on_training_start(self) -> None:
         if self.console is None:
             self.console = training_console()
         self._t0 = self._last_t = time.monotonic()
         self._last_steps = self.num_timesteps
+        self._learning_starts = int(getattr(self.model, "learning_starts", 0))  # off-policy only
+        self._pace_from = None
+        self._start_pace(self._t0)
         # The same window as SB3's rollout/ep_rew_mean (stats_window_size, 100 by default).
         self._scores = deque(maxlen=int(getattr(self.model, "_stats_window_size", 100)))
         if self.start_step > 0:
@@ -103,9 +112,27 @@ class ConsoleCallback(BaseCallback):
                 self._games += 1
                 self._scores.append(float(episode["r"]))
         now = time.monotonic()
+        if self._pace_from is None:
+            self._start_pace(now)
         if now - self._last_t >= self.interval_s:
             self.print_row(now)
         return True
+
+    def _start_pace(self, now: float) -> None:
+        # SB3's off-policy algorithms update once num_timesteps > learning_starts.
+        if self.num_timesteps >= self._learning_starts:
+            self._pace_from = (now, self.num_timesteps)
+
+    def eta_s(self, now: float) -> Optional[float]:
+        """Seconds left at the pace since the first gradient update (or the session's start), or
+        None while the replay warm-up runs or no step has been timed yet."""
+        if self._pace_from is None:
+            return None
+        t0, steps0 = self._pace_from
+        remaining = max(self.total_timesteps - self.num_timesteps, 0)
+        if self.num_timesteps <= steps0 or now <= t0 or not remaining:
+            return None
+        return remaining * (now - t0) / (self.num_timesteps - steps0)
 
     def _on_training_end(self) -> None:
         self.print_row(time.monotonic())
@@ -113,8 +140,7 @@ class ConsoleCallback(BaseCallback):
     def print_row(self, now: float) -> None:
         steps = self.num_timesteps
         fps = (steps - self._last_steps) / max(now - self._last_t - self.paused_s, 1e-9)
-        pace = (steps - self.start_step) / max(now - self._t0, 1e-9)
-        remaining = max(self.total_timesteps - steps, 0)
+        eta = self.eta_s(now)
         mean = sum(self._scores) / len(self._scores) if self._scores else None
         table = Table(show_header=self._rows == 0, box=None, pad_edge=False)
         for title, width in self.COLUMNS:
@@ -127,7 +153,7 @@ class ConsoleCallback(BaseCallback):
             f"{mean:.1f}" if mean is not None else "-",
             f"{self.best_eval:.1f}" if self.best_eval is not None else "-",
             _hms(self.clock() if self.clock is not None else now - self._t0),
-            _hms(remaining / pace) if pace > 0 and remaining else "-",
+            _hms(eta) if eta is not None else "-",
         )
         assert self.console is not None
         self.console.print(table)
