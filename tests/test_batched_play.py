@@ -1,9 +1,10 @@
 """Several games at once, and nothing changes: the same dataset bytes, the same scores, game for game.
 
 Real ALE, a real (tiny) trained PPO agent, the real collect CLI: a dataset recorded one game at
-a time (``parallel_games: 1``) and one recorded three games at once on emulator processes must
-hash the same, file for file, and pass ``verify``. Evaluation's per-game scores must not depend
-on how many games are played side by side, greedy or sampled.
+a time (``parallel_games: 1``) and one recorded three games at once on emulator processes, the
+agent's tier greedy (epsilon) or sampled, must hash the same, file for file, and pass
+``verify``. Evaluation's per-game scores must not depend on how many games are played side by
+side, greedy or sampled; nor, on real Breakout frames from the shipped agent, a sampled action.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ def _tree_hashes(root: Path) -> dict[str, str]:
     }
 
 
-def test_collect_writes_the_same_bytes_with_games_at_once(run: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("sampling", ["epsilon", "stochastic"])
+def test_collect_writes_the_same_bytes_with_games_at_once(run: Path, tmp_path: Path, sampling: str) -> None:
     config = tmp_path / "collect.yaml"
     config.write_text(
-        f"run: {run}\nepisodes: 3\nseed: 5\nmax_steps: {CAP}\n"
+        f"run: {run}\nepisodes: 3\nseed: 5\nmax_steps: {CAP}\nsampling: {sampling}\n"
         "tiers:\n  - random: true\n  - checkpoint: latest\n    max_steps: 30\n"
     )
     outputs = {}
@@ -120,3 +122,57 @@ def test_near_ties_are_decided_by_the_batch_of_one(run: Path) -> None:
     tied = BatchedGreedy(model)
     assert tied(obs).tolist() == [int(model.predict(o[None], deterministic=True)[0][0]) for o in obs]
     assert tied.rows_alone == len(obs)
+
+
+def _breakout_frames(target, n: int) -> np.ndarray:
+    """``n`` real observations of the shipped agent's env, played with random actions."""
+    from simple_game.envs import make_vec_env
+
+    env = make_vec_env(target.cfg.env, training=False, seed=3, n_envs=1)
+    try:
+        frames, obs = [], env.reset()
+        rng = np.random.default_rng(0)
+        for _ in range(n):
+            frames.append(obs[0])
+            obs, *_ = env.step(rng.integers(env.action_space.n, size=1))
+    finally:
+        env.close()
+    return np.stack(frames)
+
+
+def test_sampled_actions_from_a_batch_are_the_lone_draws() -> None:
+    """A trained agent on real Breakout frames: batched sampling gives each game the action, and
+    leaves it the generator state, that its lone ``model.predict(deterministic=False)`` does."""
+    import torch
+
+    from simple_game.envs import make_vec_env
+    from simple_game.evaluation import resolve_target
+    from simple_game.evaluation.acting import make_policy
+    from simple_game.evaluation.batched import EpisodeRandom
+    from simple_game.evaluation.sampled import BatchedSampled, sampled_actions
+
+    target = resolve_target("agents/breakout", checkpoint="skill_level_2")
+    env = make_vec_env(target.cfg.env, training=False, seed=0, n_envs=1)
+    try:
+        model = make_policy(target, env)
+    finally:
+        env.close()
+    frames = _breakout_frames(target, 240)
+    for margin in (None, float("inf")):  # the batched draw, then every row sent to the lone pass
+        batched = BatchedSampled(model)
+        if margin is not None:
+            batched.margin = margin
+        games = [EpisodeRandom(100 + g, torch_state=True) for g in range(8)]
+        lone = [EpisodeRandom(100 + g, torch_state=True) for g in range(8)]
+        got, want = [], []
+        for step in range(30):
+            obs = frames[step * 8 : step * 8 + 8]
+            got.append(batched(obs, games))
+            want.append(sampled_actions(model, obs, lone))
+        assert batched.batched, "the first batched call disagreed with the lone draws"
+        assert np.array_equal(np.concatenate(got), np.concatenate(want))
+        assert len(set(np.concatenate(got).tolist())) > 1  # sampled, not one action throughout
+        assert all(torch.equal(a.torch_state, b.torch_state) for a, b in zip(games, lone))
+        # Near-ties (the top two ratios within 0.1 %) are rare; with an infinite margin every row
+        # goes to the lone pass, and still draws the same.
+        assert batched.rows_alone < 24 if margin is None else batched.rows_alone == 30 * 8, (margin, batched.rows_alone)

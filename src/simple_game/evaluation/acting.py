@@ -17,7 +17,8 @@ import torch
 from simple_game.agents import load_checked_model
 from simple_game.compute import apply_compute
 from simple_game.errors import SimpleGameError
-from simple_game.evaluation.batched import BatchedGreedy, EpisodeRandom, sampled_actions
+from simple_game.evaluation.batched import BatchedGreedy, EpisodeRandom
+from simple_game.evaluation.sampled import BatchedSampled
 from simple_game.evaluation.target import Target
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class EpsilonGreedy:
         self.deterministic = bool(deterministic) or hasattr(model, "exploration_rate")
         self.rng = np.random.default_rng(seed)
         self._greedy: Optional[BatchedGreedy] = None
+        self._sampled: Optional[BatchedSampled] = None
 
     def reseed(self, seed: int) -> None:
         """Restart the random actions from ``seed`` (collect seeds every episode on its own)."""
@@ -105,7 +107,9 @@ class EpsilonGreedy:
                 self._greedy = BatchedGreedy(self.model)
             actions = self._greedy(obs)
         else:
-            actions = sampled_actions(self.model, obs, randoms)
+            if self._sampled is None:
+                self._sampled = BatchedSampled(self.model)
+            actions = self._sampled(obs, randoms)
         if self.epsilon > 0:
             for i, rand in enumerate(randoms):
                 if rand.rng.random(1)[0] < self.epsilon:

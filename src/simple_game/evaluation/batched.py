@@ -18,16 +18,15 @@ float32 rounding inside the network), the greedy action is taken from the batche
 where the best action leads the second by more than :data:`TIE_MARGIN`, far above any rounding
 difference (measured: at most ~1e-5 here, see docs/performance.md); a near-tie is decided by
 the batch-of-one forward pass the game would have had alone (``model.predict`` on that row,
-exactly today's call). Sampled actions (``--sample``, ``sampling: stochastic``) depend on the
-probabilities continuously, so they are always drawn from a batch-of-one pass with the game's own
-torch generator state: slower, still exact. The first batched call of an actor checks every row
+exactly today's call). Sampled actions (``--sample``, ``sampling: stochastic``) get the same
+treatment in :mod:`simple_game.evaluation.sampled`. The first batched call of an actor checks every row
 against the batch-of-one answer and falls back to one pass per game if they ever disagree (a
 policy whose scores this module does not know how to read).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from typing import TYPE_CHECKING, Any, Optional, cast
@@ -97,13 +96,13 @@ def action_scores(model: BaseAlgorithm, obs: np.ndarray) -> Optional[np.ndarray]
     return scores.float().cpu().numpy()
 
 
-def _margin(model: BaseAlgorithm) -> float:
+def tie_margin(model: BaseAlgorithm) -> float:
     extractors = [getattr(model.policy, name, None) for name in ("features_extractor", "pi_features_extractor")]
     bf16 = any(getattr(m, "autocast_dtype", None) is not None for m in extractors)
     return BF16_TIE_MARGIN if bf16 else TIE_MARGIN
 
 
-def _alone(model: BaseAlgorithm, obs: np.ndarray, deterministic: bool) -> int:
+def alone_action(model: BaseAlgorithm, obs: np.ndarray, deterministic: bool) -> int:
     """The action of one observation, from a batch of one: the call a game playing alone makes."""
     action, _ = model.predict(obs[None], deterministic=deterministic)
     return int(np.asarray(action).reshape(-1)[0])
@@ -114,7 +113,7 @@ class BatchedGreedy:
 
     def __init__(self, model: BaseAlgorithm):
         self.model = model
-        self.margin = _margin(model)
+        self.margin = tie_margin(model)
         self.checked = False
         self.batched = True
         self.rows_alone = 0  # near-ties decided alone (reported by the benchmark)
@@ -122,7 +121,7 @@ class BatchedGreedy:
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         n = len(obs)
         if n == 1 or not self.batched:
-            return np.array([_alone(self.model, o, True) for o in obs], dtype=np.int64)
+            return np.array([alone_action(self.model, o, True) for o in obs], dtype=np.int64)
         scores = action_scores(self.model, obs)
         if scores is None:
             self.batched = False
@@ -131,31 +130,15 @@ class BatchedGreedy:
         top2 = np.sort(scores, axis=1)[:, -2:] if scores.shape[1] > 1 else np.concatenate([scores, scores - 1], 1)
         close = (top2[:, 1] - top2[:, 0]) < self.margin * np.maximum(1.0, np.abs(top2[:, 1]))
         for i in np.flatnonzero(close):
-            actions[i] = _alone(self.model, obs[i], True)
+            actions[i] = alone_action(self.model, obs[i], True)
         self.rows_alone += int(close.sum())
         if not self.checked:
             self.checked = True
-            alone = np.array([_alone(self.model, o, True) for o in obs], dtype=np.int64)
+            alone = np.array([alone_action(self.model, o, True) for o in obs], dtype=np.int64)
             if not np.array_equal(alone, actions):  # scores read wrongly for this policy: play safe
                 self.batched = False
                 return alone
         return actions
-
-
-def sampled_actions(model: BaseAlgorithm, obs: np.ndarray, randoms: Sequence[EpisodeRandom]) -> np.ndarray:
-    """Actions sampled from the policy, each game with its own torch generator state."""
-    actions = np.empty(len(obs), dtype=np.int64)
-    saved = torch.get_rng_state()
-    try:
-        for i, (o, rand) in enumerate(zip(obs, randoms, strict=True)):
-            if rand.torch_state is None:
-                raise ValueError("sampled actions need EpisodeRandom(..., torch_state=True)")
-            torch.set_rng_state(rand.torch_state)
-            actions[i] = _alone(model, o, False)
-            rand.torch_state = torch.get_rng_state()
-    finally:
-        torch.set_rng_state(saved)
-    return actions
 
 
 class SeededGames(VecEnv):
