@@ -2,10 +2,11 @@
 """Collect and evaluate, one game at a time (today's path) against several games at once.
 
     python bench/eval_collect_throughput.py --run runs/<trained run> [--checkpoint best]
-        [--games-at-once K] [--collect-episodes 8] [--eval-episodes 30] [--repeats 3]
+        [--games-at-once K] [--collect-episodes 8] [--sampling epsilon|stochastic]
+        [--eval-episodes 30] [--repeats 3]
 
-collect: a 2-tier dataset (random, and the checkpoint with epsilon 0.05) of whole Breakout
-games, ``--collect-episodes`` per tier, written with ``games_at_once=1`` (one game at a time,
+collect: a 2-tier dataset (random, and the checkpoint with epsilon 0.05, or sampled from the
+policy with ``--sampling stochastic``) of whole Breakout games, ``--collect-episodes`` per tier, written with ``games_at_once=1`` (one game at a time,
 PNG threads) and with ``--games-at-once`` emulator processes; frames written per second of
 ``collect_dataset`` (agent loading and process start-up included). Each repeat also checks that
 the two datasets are byte-identical.
@@ -89,6 +90,7 @@ def collect_once(args: argparse.Namespace, games: int, out: Path) -> tuple[float
             "output": str(out),
             "episodes": args.collect_episodes,
             "seed": 0,
+            "sampling": args.sampling,
             "tiers": [{"random": True}, {"checkpoint": args.checkpoint}],
         }
     )
@@ -195,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
         "--games-at-once", type=int, default=None, help="default: each path's own (collect 16, evaluate 8)"
     )
     parser.add_argument("--collect-episodes", type=int, default=8, help="whole games per tier")
+    parser.add_argument(
+        "--sampling",
+        choices=["epsilon", "stochastic"],
+        default="epsilon",
+        help="collect's agent tier: greedy with epsilon 0.05, or sampled from the policy (PPO/A2C)",
+    )
     parser.add_argument("--eval-episodes", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=["collect", "evaluate"], default=None)
