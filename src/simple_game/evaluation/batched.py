@@ -108,8 +108,9 @@ def alone_action(model: BaseAlgorithm, obs: np.ndarray, deterministic: bool) -> 
     return int(np.asarray(action).reshape(-1)[0])
 
 
-class BatchedGreedy:
-    """Batch-invariant greedy actions of ``model`` (see the module docstring)."""
+class BatchInvariant:
+    """What a batch-invariant actor keeps: its tie margin, whether its first batch was checked
+    against the lone calls, whether batching still holds, and how many rows were decided alone."""
 
     def __init__(self, model: BaseAlgorithm):
         self.model = model
@@ -117,6 +118,10 @@ class BatchedGreedy:
         self.checked = False
         self.batched = True
         self.rows_alone = 0  # near-ties decided alone (reported by the benchmark)
+
+
+class BatchedGreedy(BatchInvariant):
+    """Batch-invariant greedy actions of ``model`` (see the module docstring)."""
 
     def __call__(self, obs: np.ndarray) -> np.ndarray:
         n = len(obs)

@@ -24,7 +24,7 @@ import torch
 from stable_baselines3.common.distributions import CategoricalDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 
-from simple_game.evaluation.batched import EpisodeRandom, alone_action, tie_margin
+from simple_game.evaluation.batched import BatchInvariant, EpisodeRandom, alone_action
 
 if TYPE_CHECKING:
     from stable_baselines3.common.base_class import BaseAlgorithm
@@ -59,15 +59,8 @@ def action_probs(model: BaseAlgorithm, obs: np.ndarray) -> Optional[torch.Tensor
     return dist.distribution.probs
 
 
-class BatchedSampled:
+class BatchedSampled(BatchInvariant):
     """Batch-invariant sampled actions of ``model`` (see the module docstring)."""
-
-    def __init__(self, model: BaseAlgorithm):
-        self.model = model
-        self.margin = tie_margin(model)
-        self.checked = False
-        self.batched = True
-        self.rows_alone = 0  # near-ties drawn alone (reported by the benchmark)
 
     def __call__(self, obs: np.ndarray, randoms: Sequence[EpisodeRandom]) -> np.ndarray:
         probs = action_probs(self.model, obs) if len(obs) > 1 and self.batched else None
