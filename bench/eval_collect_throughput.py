@@ -95,9 +95,10 @@ def collect_once(args: argparse.Namespace, games: int, out: Path) -> tuple[float
         }
     )
     stats = collect_dataset(build_plan(cfg, "bench"), report=lambda _line: None, games_at_once=games)
-    digest = tree_hash(out)
-    shutil.rmtree(out)
-    return stats.frames_per_s, stats.frames_written, digest
+    # Kept until the end: on ext4 without a journal (this project's machines), creating files in
+    # the minutes after ~18k were deleted costs ~0.3 ms each instead of ~0.02 (the inode
+    # allocator checks every recently freed inode), which slowed whichever variant came next.
+    return stats.frames_per_s, stats.frames_written, tree_hash(out)
 
 
 def evaluate_today(target: Any, episodes: int) -> tuple[float, list[float], int]:
@@ -132,6 +133,15 @@ def evaluate_at_once(target: Any, episodes: int, games: int) -> tuple[float, lis
 Results = dict[str, list[float]]
 
 
+def processes(games: int) -> str:
+    """`` on N emulator processes`` (empty for one game at a time, or a tree without the notion)."""
+    try:
+        from simple_game.dataset.parallel import emulator_processes
+    except ImportError:
+        return ""
+    return f" on {emulator_processes(games)} emulator processes" if games > 1 else ""
+
+
 def collect_round(args: argparse.Namespace, rep: int, scratch: Path, results: Results) -> None:
     """Both collect variants once (order alternating), and whether their datasets are the same bytes."""
     from simple_game.dataset.parallel import DEFAULT_GAMES_AT_ONCE
@@ -139,12 +149,14 @@ def collect_round(args: argparse.Namespace, rep: int, scratch: Path, results: Re
     k, digests = args.games_at_once or DEFAULT_GAMES_AT_ONCE, set()
     for games in (1, k) if rep % 2 == 0 else (k, 1):
         cpu0 = cpu_seconds()
-        fps, frames, digest = collect_once(args, games, scratch / f"data_{games}")
+        fps, frames, digest = collect_once(args, games, scratch / f"data_{games}_{rep}")
         cpu_ms = 1000 * (cpu_seconds() - cpu0) / frames
         digests.add(digest)
         results.setdefault(f"collect x{games}", []).append(fps)
         results.setdefault(f"collect x{games} CPU ms/frame", []).append(cpu_ms)
-        print(f"  collect, {games} at once: {fps:,.0f} frames/s ({frames:,} frames, {cpu_ms:.2f} CPU ms/frame)")
+        print(
+            f"  collect, {games} at once{processes(games)}: {fps:,.0f} frames/s ({frames:,} frames, {cpu_ms:.2f} CPU ms/frame)"
+        )
     print(f"  datasets byte-identical: {'yes' if len(digests) == 1 else 'NO'}", flush=True)
 
 
@@ -207,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", choices=["collect", "evaluate"], default=None)
     parser.add_argument(
+        "--scratch",
+        type=Path,
+        default=None,
+        help="write the datasets under this folder and keep them (default: a temporary folder, removed at the end)",
+    )
+    parser.add_argument(
         "--check-scores", action="store_true", help="also evaluate one game at a time on the new path, once"
     )
     args = parser.parse_args(argv)
@@ -220,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"python {platform.python_version()}, torch {torch.__version__}; load average at start {load()}")
     target = resolve_target(args.run, checkpoint=args.checkpoint)
     results: Results = {}
-    scratch = Path(tempfile.mkdtemp(prefix="bench_eval_collect_"))
+    scratch = Path(tempfile.mkdtemp(prefix="bench_eval_collect_", dir=args.scratch))
     reference: list[float] | None = None
     try:
         for rep in range(args.repeats):
@@ -232,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                     reference = evaluate_at_once(target, args.eval_episodes, 1)[1]
                 evaluate_round(args, target, rep, reference, results)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if args.scratch is None:
+            shutil.rmtree(scratch, ignore_errors=True)
     print(f"load average at end {load()}")
     from simple_game.dataset.parallel import DEFAULT_GAMES_AT_ONCE
 

@@ -1,7 +1,7 @@
 """Several games at once, and nothing changes: the same dataset bytes, the same scores, game for game.
 
 Real ALE, a real (tiny) trained PPO agent, the real collect CLI: a dataset recorded one game at
-a time (``parallel_games: 1``) and one recorded three games at once on emulator processes, the
+a time (``parallel_games: 1``) and one recorded three games at once on two emulator processes, the
 agent's tier greedy (epsilon) or sampled, must hash the same, file for file, and pass
 ``verify``. Evaluation's per-game scores must not depend on how many games are played side by
 side, greedy or sampled; nor, on real Breakout frames from the shipped agent, a sampled action.
@@ -37,7 +37,11 @@ def _tree_hashes(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("sampling", ["epsilon", "stochastic"])
-def test_collect_writes_the_same_bytes_with_games_at_once(run: Path, tmp_path: Path, sampling: str) -> None:
+def test_collect_writes_the_same_bytes_with_games_at_once(
+    run: Path, tmp_path: Path, sampling: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 3 games on 2 emulator processes whatever the cores: one process hosts two of the games
+    monkeypatch.setenv("SIMPLE_GAME_EMULATORS", "2")
     config = tmp_path / "collect.yaml"
     config.write_text(
         f"run: {run}\nepisodes: 3\nseed: 5\nmax_steps: {CAP}\nsampling: {sampling}\n"

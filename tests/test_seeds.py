@@ -17,11 +17,12 @@ import yaml
 from conftest import SMOKE
 from simple_game.cli.report import main as report_main
 from simple_game.cli.train import main as train_main
+from simple_game.cores import cpu_cores
 from simple_game.errors import SimpleGameError
 from simple_game.runs import RunDirectory
 from simple_game.stats import interquartile_mean
 from simple_game.studies import parse_parallel, parse_seeds, read_member
-from simple_game.studies.launcher import cpu_cores, threads_per_run
+from simple_game.studies.launcher import threads_per_run
 from tiny_runs import run_quiet
 
 TINY = [

@@ -85,8 +85,8 @@ class CollectConfig(_Strict):
         default=None,
         ge=1,
         le=64,
-        description="episodes of a tier played at once, each on its own emulator process "
-        "(default 16 on Linux, 8 elsewhere); 1: one at a time in this process. "
+        description="episodes of a tier played at once, shared among one emulator process per core "
+        "(default 16); 1: one at a time in this process. "
         "The dataset is byte for byte the same either way",
     )
 

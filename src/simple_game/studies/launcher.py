@@ -30,20 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Optional
 
+from simple_game.cores import cpu_cores
 from simple_game.errors import EXIT_INTERRUPTED
 from simple_game.runs import read_summary_file
 from simple_game.studies.membership import Member, write_member
 from simple_game.studies.seeds import NEW, Job
 
 POLL_S = 0.2
-
-
-def cpu_cores() -> int:
-    """The cores this process may run on (a container's or ``taskset``'s limit, not the machine's)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
 
 
 def threads_per_run(parallel: int, cores: int) -> int:
