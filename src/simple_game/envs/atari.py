@@ -17,13 +17,13 @@ from stable_baselines3.common.atari_wrappers import (
     ClipRewardEnv,
     EpisodicLifeEnv,
     FireResetEnv,
-    MaxAndSkipEnv,
     NoopResetEnv,
     WarpFrame,
 )
 from stable_baselines3.common.monitor import Monitor
 
 from simple_game.config import EnvConfig
+from simple_game.envs.frame_skip import MaxAndSkip
 from simple_game.errors import SimpleGameError
 
 __all__ = ["register_ale", "gym_id", "ale_kwargs", "make_atari_env", "action_meanings"]
@@ -74,7 +74,7 @@ def make_atari_env(
     if cfg.noop_max > 0:
         env = NoopResetEnv(env, noop_max=cfg.noop_max)
     if cfg.frame_skip > 1:
-        env = MaxAndSkipEnv(env, skip=cfg.frame_skip)
+        env = MaxAndSkip(env, skip=cfg.frame_skip)  # SB3's MaxAndSkipEnv, unused screens not read
     # Monitor sits above frame skipping (lengths count agent steps, as the C++ backend does)
     # and below life-loss episodes and clipping: it records the true score of whole games.
     env = Monitor(env)
